@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages Squint builds and tests with.
+# Usage: tools/install-deps.sh            (uses sudo when not root)
+set -euo pipefail
+
+packages=(
+  # build
+  gcc meson ninja-build pkg-config
+  # engine
+  libpcre2-dev libstb-dev
+  # terminal assistant
+  libedit-dev
+  # tests: fuzzing (libFuzzer ships with clang), sanitizers
+  clang
+)
+
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "Installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
