@@ -10,6 +10,8 @@ packages=(
   libpcre2-dev libstb-dev
   # terminal assistant
   libedit-dev
+  # tests: reading the reference outputs
+  libcjson-dev
   # tests: fuzzing (libFuzzer ships with clang), sanitizers
   clang
 )

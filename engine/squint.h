@@ -1,0 +1,167 @@
+/* squint.h — the public API of libsquint, Squint's model runtime.
+ *
+ * A model (text GGUF + optional mmproj GGUF) is loaded once and is read-only
+ * afterwards; any number of sessions (conversations, each with its own KV
+ * cache) can be created from it.
+ *
+ * Thread-safety: an sq_model may be shared by sessions on different threads
+ * only when each session has its own backend (the default CPU backend of a
+ * model is shared, so use one session at a time per model).  A session is
+ * used by one thread at a time; callbacks run on that thread.
+ *
+ * Every function that can fail returns an sq_status and fills *err.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "sampler.h"
+#include "status.h"
+#include "tokenizer.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sq_model   sq_model;
+typedef struct sq_session sq_session;
+
+/* ---- models ---- */
+
+typedef void (*sq_progress_fn)(float fraction, void *user_data);
+
+typedef struct {
+    const char    *text_path;    /* the text GGUF (architecture qwen2vl) */
+    const char    *mmproj_path;  /* the vision GGUF, or NULL for text only */
+    const char    *backend;      /* "cpu" (default) */
+    int            n_threads;    /* ≤ 0: one per core */
+    sq_progress_fn progress;     /* called with 0 … 1 while loading; may be NULL */
+    void          *user_data;
+} sq_model_params;
+
+sq_model_params sq_model_default_params(void);
+
+sq_status sq_model_load(const sq_model_params *p, sq_model **out, sq_error *err);
+void      sq_model_free(sq_model *m);
+
+typedef struct {
+    const char *name;           /* general.name, or the file name */
+    int         n_vocab, n_embd, n_layer, n_ctx_train;
+    bool        has_vision;
+    int         vision_n_embd, vision_n_layer;
+    size_t      weight_bytes;   /* text weights read per generated token */
+    const char *backend;
+} sq_model_info;
+
+sq_model_info       sq_model_get_info(const sq_model *m);
+const sq_tokenizer *sq_model_tokenizer(const sq_model *m);
+
+/* ---- sessions ---- */
+
+typedef struct {
+    int     n_ctx;     /* KV cache slots (default 4096) */
+    int     n_batch;   /* rows per forward pass (default 512) */
+    bool    kv_f32;    /* F32 instead of F16 KV cache */
+} sq_session_params;
+
+sq_session_params sq_session_default_params(void);
+
+sq_status sq_session_new(sq_model *m, const sq_session_params *p, sq_session **out, sq_error *err);
+void      sq_session_free(sq_session *s);
+/* Forgets the conversation (the KV cache is reused). */
+void      sq_session_reset(sq_session *s);
+
+typedef enum {
+    SQ_EVENT_ENCODING_IMAGE,   /* value: the image's visual tokens */
+    SQ_EVENT_IMAGE_ENCODED,    /* value: milliseconds spent */
+    SQ_EVENT_PREFILL_PROGRESS, /* value: rows done of `total` */
+} sq_event_kind;
+
+typedef struct {
+    sq_event_kind kind;
+    int64_t       value, total;
+} sq_event;
+
+typedef struct {
+    void (*on_event)(const sq_event *ev, void *user_data);
+    bool (*should_abort)(void *user_data);   /* polled between batches and tokens */
+    void  *user_data;
+} sq_callbacks;
+
+void sq_session_set_callbacks(sq_session *s, const sq_callbacks *cb);
+
+/* Appends text (special tokens parsed when parse_special) to the conversation. */
+sq_status sq_session_eval_text(sq_session *s, const char *text, bool parse_special, sq_error *err);
+sq_status sq_session_eval_tokens(sq_session *s, const int32_t *ids, size_t n, sq_error *err);
+
+typedef struct {
+    int w, h;            /* the size the model saw (multiples of 28) */
+    int grid_w, grid_h;  /* merged tokens per row / column */
+    int n_tokens;        /* visual tokens fed */
+    double encode_ms;
+} sq_image_info;
+
+/* Encodes an image (smart_resize to the model's limits) and appends its
+ * embeddings as visual tokens, WITHOUT the <|vision_start|>/<|vision_end|>
+ * tokens around it (raw prompts and chat templates add those). */
+sq_status sq_session_eval_image(sq_session *s, const sq_image *img, sq_image_info *info, sq_error *err);
+
+/* Evaluates a raw prompt: the text is tokenized with special tokens parsed;
+ * each "<image>" marker, in order, becomes <|vision_start|>, the next image's
+ * tokens and <|vision_end|>.  More markers than images is an error. */
+sq_status sq_session_eval_prompt(sq_session *s, const char *prompt, const sq_image *const *images,
+                                 size_t n_images, sq_error *err);
+
+/* Every image evaluated so far, in order. */
+const sq_image_info *sq_session_images(const sq_session *s, size_t *n);
+
+/* Logits of the last evaluated position (n_vocab floats), NULL before any. */
+const float *sq_session_logits(const sq_session *s);
+
+/* Copies of the embeddings of every image evaluated so far, in order:
+ * rows × n_embd floats.  *rows may be 0. */
+const float *sq_session_image_embd(const sq_session *s, size_t *rows);
+
+typedef struct {
+    int             n_predict;     /* tokens to generate at most (-1: until the context is full) */
+    bool            ignore_eos;    /* keep going past end-of-generation tokens */
+    sq_sampler_params sampling;
+    /* Called for every generated token with its text (UTF-8 complete
+     * characters only; may be empty); return false to stop. */
+    bool (*on_token)(int32_t id, const char *text, size_t len, void *user_data);
+    void  *user_data;
+} sq_generate_params;
+
+sq_generate_params sq_generate_default_params(void);
+
+typedef enum {
+    SQ_STOP_EOG,        /* an end-of-generation token */
+    SQ_STOP_LENGTH,     /* n_predict reached */
+    SQ_STOP_CONTEXT,    /* the context is full */
+    SQ_STOP_CALLBACK,   /* on_token returned false */
+} sq_stop_reason;
+
+/* Samples from the current logits, feeds the token back, and repeats.  The
+ * generated ids are appended to *out when out is not NULL. */
+sq_status sq_session_generate(sq_session *s, const sq_generate_params *p, sq_tokens *out,
+                              sq_stop_reason *reason, sq_error *err);
+
+typedef struct {
+    int64_t n_ctx;              /* KV slots */
+    int64_t n_kv;               /* KV slots used */
+    int64_t n_pos;              /* next rope position */
+    int64_t n_prompt_tokens;    /* rows prefilled (text + visual) */
+    int64_t n_visual_tokens;
+    int64_t n_generated;
+    double  encode_ms, prefill_ms, decode_ms;
+    double  first_token_ms;     /* from the last eval's start to the first generated token */
+} sq_stats;
+
+sq_stats sq_session_stats(const sq_session *s);
+
+#ifdef __cplusplus
+}
+#endif
