@@ -124,126 +124,150 @@ k4_scales_mins(const uint8_t *scales)
 
 /* ---- AVX2 dot products ---- */
 
-AVX2 static inline __m256
-q8_0_block_avx2(const sq_block_q8_0 *w, const sq_block_q8_0 *x, __m256 acc)
+static inline sq_f16
+f16_at(const uint8_t *p)
 {
-    const __m256i a = load256(w->qs);
-    const __m256i b = load256(x->qs);
-    /* |a| · (b with a's sign): u8·s8 products that maddubs can take. */
-    const __m256i p = dot_u8s8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
-    const __m256  d = _mm256_set1_ps(f16(w->d) * f16(x->d));
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+    sq_f16 h;
+    memcpy(&h, p, sizeof h);
+    return h;
 }
 
-AVX2 static float
-dot_q8_0_q8_0_avx2(int64_t n, const void *vw, const void *vx)
+/* Four f16 fields `stride` bytes apart packed into one word with integer
+ * instructions.  The empty asm keeps GCC's SLP vectorizer from turning this
+ * into a dozen shuffles. */
+static inline uint64_t
+pack4_f16(const uint8_t *p, size_t stride)
 {
-    const sq_block_q8_0 *w = vw;
-    const sq_block_q8_0 *x = vx;
-    const int64_t nb = n / SQ_QK;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    int64_t i = 0;
-    for (; i + 4 <= nb; i += 4) {
-        acc0 = q8_0_block_avx2(&w[i + 0], &x[i + 0], acc0);
-        acc1 = q8_0_block_avx2(&w[i + 1], &x[i + 1], acc1);
-        acc2 = q8_0_block_avx2(&w[i + 2], &x[i + 2], acc2);
-        acc3 = q8_0_block_avx2(&w[i + 3], &x[i + 3], acc3);
-    }
-    for (; i < nb; i++)
-        acc0 = q8_0_block_avx2(&w[i], &x[i], acc0);
-    return hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+    uint64_t v = (uint64_t)f16_at(p) | (uint64_t)f16_at(p + stride) << 16
+               | (uint64_t)f16_at(p + 2 * stride) << 32 | (uint64_t)f16_at(p + 3 * stride) << 48;
+    __asm__("" : "+r"(v));
+    return v;
+}
+
+/* The f16 fields at byte offset off of eight blocks of size bsize, as
+ * floats: one conversion instead of eight. */
+AVX2 static inline __m256
+f16x8_at(const uint8_t *b, size_t bsize, size_t off)
+{
+    const uint64_t lo = pack4_f16(b + off, bsize);
+    const uint64_t hi = pack4_f16(b + off + 4 * bsize, bsize);
+    return _mm256_cvtph_ps(_mm_set_epi64x((long long)hi, (long long)lo));
 }
 
 AVX2 static inline __m256
-q4_0_block_avx2(const sq_block_q4_0 *w, const sq_block_q8_0 *x, __m256 acc)
+lane_bcast(__m256 v, int k)
 {
-    const __m256i q = nibbles32(w->qs);
-    const __m256i y = load256(x->qs);
+    return _mm256_permutevar8x32_ps(v, _mm256_set1_epi32(k));
+}
+
+/* Integer dot product of one block pair as eight int32 lane sums. */
+typedef __m256i (*block_sums_fn)(const uint8_t *w, const uint8_t *x);
+
+AVX2 static inline __m256i
+q8_0_sums_avx2(const uint8_t *w, const uint8_t *x)
+{
+    const __m256i a = load256(w + 2);
+    const __m256i b = load256(x + 2);
+    /* |a| · (b with a's sign): u8·s8 products that maddubs can take.  The
+     * quantizers never write -128 activations, whose sign could not flip. */
+    return dot_u8s8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
+}
+
+AVX2 static inline __m256i
+q4_0_sums_avx2(const uint8_t *w, const uint8_t *x)
+{
+    const __m256i q = nibbles32(w + 2);
+    const __m256i y = load256(x + 2);
     /* (q - 8)·y as q·y - 8·y: both pair sums fit in int16. */
     const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y),
                                          _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
-    const __m256i p = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-    const __m256  d = _mm256_set1_ps(f16(w->d) * f16(x->d));
-    return _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc);
+    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
 }
 
-AVX2 static float
-dot_q4_0_q8_0_avx2(int64_t n, const void *vw, const void *vx)
+AVX2 static inline __m256i
+q4_1_sums_avx2(const uint8_t *w, const uint8_t *x)
 {
-    const sq_block_q4_0 *w = vw;
-    const sq_block_q8_0 *x = vx;
+    return dot_u8s8(nibbles32(w + 4), load256(x + 4));
+}
+
+AVX2 static inline __m256i
+q5_0_sums_avx2(const uint8_t *w, const uint8_t *x)
+{
+    const __m256i q   = _mm256_or_si256(nibbles32(w + 6), fifth_bits32(w + 2));
+    const __m256i y   = load256(x + 2);
+    const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y),
+                                         _mm256_maddubs_epi16(_mm256_set1_epi8(16), y));
+    return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
+}
+
+AVX2 static inline __m256i
+q5_1_sums_avx2(const uint8_t *w, const uint8_t *x)
+{
+    return dot_u8s8(_mm256_or_si256(nibbles32(w + 8), fifth_bits32(w + 4)), load256(x + 4));
+}
+
+/* The shared loop of the 32-element types: eight blocks a step, their
+ * scales converted together, four accumulators against FMA latency.  d is
+ * the first f16 of every block; with_min adds Σ m·s from the second ones
+ * (Q4_1/Q5_1 against Q8_1).  Inlined with constant arguments, so each
+ * caller compiles to its own straight loop. */
+AVX2 static inline __attribute__((always_inline)) float
+legacy_dot_avx2(int64_t n, const uint8_t *w, size_t wsize, const uint8_t *x, size_t xsize,
+                block_sums_fn sums, int with_min)
+{
     const int64_t nb = n / SQ_QK;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0, acc_m = acc0;
     int64_t i = 0;
-    for (; i + 4 <= nb; i += 4) {
-        acc0 = q4_0_block_avx2(&w[i + 0], &x[i + 0], acc0);
-        acc1 = q4_0_block_avx2(&w[i + 1], &x[i + 1], acc1);
-        acc2 = q4_0_block_avx2(&w[i + 2], &x[i + 2], acc2);
-        acc3 = q4_0_block_avx2(&w[i + 3], &x[i + 3], acc3);
+    for (; i + 8 <= nb; i += 8, w += 8 * wsize, x += 8 * xsize) {
+        const __m256 s = _mm256_mul_ps(f16x8_at(w, wsize, 0), f16x8_at(x, xsize, 0));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 0 * wsize, x + 0 * xsize)), lane_bcast(s, 0), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 1 * wsize, x + 1 * xsize)), lane_bcast(s, 1), acc1);
+        acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 2 * wsize, x + 2 * xsize)), lane_bcast(s, 2), acc2);
+        acc3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 3 * wsize, x + 3 * xsize)), lane_bcast(s, 3), acc3);
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 4 * wsize, x + 4 * xsize)), lane_bcast(s, 4), acc0);
+        acc1 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 5 * wsize, x + 5 * xsize)), lane_bcast(s, 5), acc1);
+        acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 6 * wsize, x + 6 * xsize)), lane_bcast(s, 6), acc2);
+        acc3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 7 * wsize, x + 7 * xsize)), lane_bcast(s, 7), acc3);
+        if (with_min)
+            acc_m = _mm256_fmadd_ps(f16x8_at(w, wsize, 2), f16x8_at(x, xsize, 2), acc_m);
     }
-    for (; i < nb; i++)
-        acc0 = q4_0_block_avx2(&w[i], &x[i], acc0);
-    return hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+    for (; i < nb; i++, w += wsize, x += xsize) {
+        const __m256 s = _mm256_set1_ps(f16(f16_at(w)) * f16(f16_at(x)));
+        acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w, x)), s, acc0);
+        if (with_min)
+            acc_m = _mm256_add_ps(acc_m, _mm256_setr_ps(f16(f16_at(w + 2)) * f16(f16_at(x + 2)), 0, 0, 0, 0, 0, 0, 0));
+    }
+    return hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))) + hsum_ps256(acc_m);
 }
 
 AVX2 static float
-dot_q4_1_q8_1_avx2(int64_t n, const void *vw, const void *vx)
+dot_q8_0_q8_0_avx2(int64_t n, const void *w, const void *x)
 {
-    const sq_block_q4_1 *w = vw;
-    const sq_block_q8_1 *x = vx;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    float  summ = 0.0f;
-    for (int64_t i = 0; i < n / SQ_QK; i++) {
-        const __m256i p = dot_u8s8(nibbles32(w[i].qs), load256(x[i].qs));
-        const __m256  d = _mm256_set1_ps(f16(w[i].d) * f16(x[i].d));
-        if (i & 1)
-            acc1 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc1);
-        else
-            acc0 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc0);
-        summ += f16(w[i].m) * f16(x[i].s);
-    }
-    return hsum_ps256(_mm256_add_ps(acc0, acc1)) + summ;
+    return legacy_dot_avx2(n, w, sizeof(sq_block_q8_0), x, sizeof(sq_block_q8_0), q8_0_sums_avx2, 0);
 }
 
 AVX2 static float
-dot_q5_0_q8_0_avx2(int64_t n, const void *vw, const void *vx)
+dot_q4_0_q8_0_avx2(int64_t n, const void *w, const void *x)
 {
-    const sq_block_q5_0 *w = vw;
-    const sq_block_q8_0 *x = vx;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    for (int64_t i = 0; i < n / SQ_QK; i++) {
-        const __m256i q   = _mm256_or_si256(nibbles32(w[i].qs), fifth_bits32(w[i].qh));
-        const __m256i y   = load256(x[i].qs);
-        const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y),
-                                             _mm256_maddubs_epi16(_mm256_set1_epi8(16), y));
-        const __m256i p = _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
-        const __m256  d = _mm256_set1_ps(f16(w[i].d) * f16(x[i].d));
-        if (i & 1)
-            acc1 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc1);
-        else
-            acc0 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc0);
-    }
-    return hsum_ps256(_mm256_add_ps(acc0, acc1));
+    return legacy_dot_avx2(n, w, sizeof(sq_block_q4_0), x, sizeof(sq_block_q8_0), q4_0_sums_avx2, 0);
 }
 
 AVX2 static float
-dot_q5_1_q8_1_avx2(int64_t n, const void *vw, const void *vx)
+dot_q4_1_q8_1_avx2(int64_t n, const void *w, const void *x)
 {
-    const sq_block_q5_1 *w = vw;
-    const sq_block_q8_1 *x = vx;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;
-    float  summ = 0.0f;
-    for (int64_t i = 0; i < n / SQ_QK; i++) {
-        const __m256i q = _mm256_or_si256(nibbles32(w[i].qs), fifth_bits32(w[i].qh));
-        const __m256i p = dot_u8s8(q, load256(x[i].qs));
-        const __m256  d = _mm256_set1_ps(f16(w[i].d) * f16(x[i].d));
-        if (i & 1)
-            acc1 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc1);
-        else
-            acc0 = _mm256_fmadd_ps(d, _mm256_cvtepi32_ps(p), acc0);
-        summ += f16(w[i].m) * f16(x[i].s);
-    }
-    return hsum_ps256(_mm256_add_ps(acc0, acc1)) + summ;
+    return legacy_dot_avx2(n, w, sizeof(sq_block_q4_1), x, sizeof(sq_block_q8_1), q4_1_sums_avx2, 1);
+}
+
+AVX2 static float
+dot_q5_0_q8_0_avx2(int64_t n, const void *w, const void *x)
+{
+    return legacy_dot_avx2(n, w, sizeof(sq_block_q5_0), x, sizeof(sq_block_q8_0), q5_0_sums_avx2, 0);
+}
+
+AVX2 static float
+dot_q5_1_q8_1_avx2(int64_t n, const void *w, const void *x)
+{
+    return legacy_dot_avx2(n, w, sizeof(sq_block_q5_1), x, sizeof(sq_block_q8_1), q5_1_sums_avx2, 1);
 }
 
 /* Shuffle patterns broadcasting 16-bit word j of a 128-bit lane to the lane. */
@@ -733,22 +757,6 @@ load2x256(const void *lo, const void *hi)
     return _mm512_inserti64x4(_mm512_castsi256_si512(load256(lo)), load256(hi), 1);
 }
 
-/* dw·dx for eight consecutive blocks, given their f16 scales packed four to
- * a 64-bit word: one conversion instead of sixteen. */
-AVX512 static inline __m256
-block_scales8(uint64_t w03, uint64_t w47, uint64_t x03, uint64_t x47)
-{
-    const __m512 f = _mm512_cvtph_ps(_mm256_set_epi64x((long long)x47, (long long)x03,
-                                                       (long long)w47, (long long)w03));
-    return _mm256_mul_ps(_mm512_castps512_ps256(f), _mm512_extractf32x8_ps(f, 1));
-}
-
-static inline uint64_t
-pack4_f16(sq_f16 a, sq_f16 b, sq_f16 c, sq_f16 d)
-{
-    return (uint64_t)a | (uint64_t)b << 16 | (uint64_t)c << 32 | (uint64_t)d << 48;
-}
-
 /* Scales of blocks 2p and 2p+1 of eight, each spread over its 8 lanes. */
 AVX512 static inline __m512
 pair_scale(__m256 s8, int p)
@@ -758,11 +766,32 @@ pair_scale(__m256 s8, int p)
     return _mm512_permutexvar_ps(idx, _mm512_castps256_ps512(s8));
 }
 
-#define SCALES8(w, x, i)                                                                      \
-    block_scales8(pack4_f16(w[i].d, w[i + 1].d, w[i + 2].d, w[i + 3].d),                      \
-                  pack4_f16(w[i + 4].d, w[i + 5].d, w[i + 6].d, w[i + 7].d),                  \
-                  pack4_f16(x[i].d, x[i + 1].d, x[i + 2].d, x[i + 3].d),                      \
-                  pack4_f16(x[i + 4].d, x[i + 5].d, x[i + 6].d, x[i + 7].d))
+/* The f16 d fields that open eight consecutive blocks of `stride` bytes, as
+ * eight words: picked out of whole-register loads by two-source word
+ * permutes, which is cheaper than gathering them one by one.  Loads never
+ * leave the eight blocks. */
+AVX512 static inline __m128i
+d8_words(const uint8_t *p, int stride)
+{
+    const __m512i idx = _mm512_setr_epi32(0 | (stride / 2) << 16, stride | (3 * stride / 2) << 16,
+                                          2 * stride | (5 * stride / 2) << 16, 3 * stride | (7 * stride / 2) << 16,
+                                          0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    if (8 * stride - 2 < 128)  /* all eight within two registers */
+        return _mm512_castsi512_si128(_mm512_permutex2var_epi16(_mm512_loadu_si512(p), idx,
+                                                                _mm512_loadu_si512(p + 64)));
+    /* Four and four: the same pattern from the fifth block on. */
+    const __m512i idx4 = _mm512_setr_epi32(0 | (stride / 2) << 16, stride | (3 * stride / 2) << 16,
+                                           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    const uint8_t *q = p + 4 * stride;
+    const __m512i lo = _mm512_permutex2var_epi16(_mm512_loadu_si512(p), idx4, _mm512_loadu_si512(p + 64));
+    const __m512i hi = _mm512_permutex2var_epi16(_mm512_loadu_si512(q), idx4, _mm512_loadu_si512(q + 64));
+    return _mm_unpacklo_epi64(_mm512_castsi512_si128(lo), _mm512_castsi512_si128(hi));
+}
+
+/* dw·dx of the eight blocks from i. */
+#define SCALES8(w, x, i)                                                                          \
+    _mm256_mul_ps(_mm256_cvtph_ps(d8_words((const uint8_t *)&w[i], (int)sizeof *w)),           \
+                  _mm256_cvtph_ps(d8_words((const uint8_t *)&x[i], (int)sizeof *x)))
 
 /* ---- AVX-512 dot products ---- */
 
@@ -793,18 +822,20 @@ dot_q8_0_q8_0_avx512(int64_t n, const void *vw, const void *vx)
     const sq_block_q8_0 *w = vw;
     const sq_block_q8_0 *x = vx;
     const int64_t nb = n / SQ_QK;
-    __m512 acc[4] = { _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps() };
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     int64_t i = 0;
     for (; i + 8 <= nb; i += 8) {
+        /* Written out: GCC keeps an accumulator array of a loop in memory. */
         const __m256 s8 = SCALES8(w, x, i);
-        for (int p = 0; p < 4; p++)
-            acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q8_0_pair_sums(&w[i + 2 * p], &x[i + 2 * p])),
-                                     pair_scale(s8, p), acc[p]);
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q8_0_pair_sums(&w[i + 0], &x[i + 0])), pair_scale(s8, 0), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q8_0_pair_sums(&w[i + 2], &x[i + 2])), pair_scale(s8, 1), acc1);
+        acc2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q8_0_pair_sums(&w[i + 4], &x[i + 4])), pair_scale(s8, 2), acc2);
+        acc3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q8_0_pair_sums(&w[i + 6], &x[i + 6])), pair_scale(s8, 3), acc3);
     }
     __m256 tail = _mm256_setzero_ps();
     for (; i < nb; i++)
         tail = q8_0_block_avx512(&w[i], &x[i], tail);
-    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
     return _mm512_reduce_add_ps(sum) + hsum_ps256(tail);
 }
 
@@ -840,18 +871,20 @@ dot_q4_0_q8_0_avx512(int64_t n, const void *vw, const void *vx)
     const sq_block_q4_0 *w = vw;
     const sq_block_q8_0 *x = vx;
     const int64_t nb = n / SQ_QK;
-    __m512 acc[4] = { _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps(), _mm512_setzero_ps() };
+    __m512 acc0 = _mm512_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     int64_t i = 0;
     for (; i + 8 <= nb; i += 8) {
+        /* Written out: GCC keeps an accumulator array of a loop in memory. */
         const __m256 s8 = SCALES8(w, x, i);
-        for (int p = 0; p < 4; p++)
-            acc[p] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q4_0_pair_sums(&w[i + 2 * p], &x[i + 2 * p])),
-                                     pair_scale(s8, p), acc[p]);
+        acc0 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q4_0_pair_sums(&w[i + 0], &x[i + 0])), pair_scale(s8, 0), acc0);
+        acc1 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q4_0_pair_sums(&w[i + 2], &x[i + 2])), pair_scale(s8, 1), acc1);
+        acc2 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q4_0_pair_sums(&w[i + 4], &x[i + 4])), pair_scale(s8, 2), acc2);
+        acc3 = _mm512_fmadd_ps(_mm512_cvtepi32_ps(q4_0_pair_sums(&w[i + 6], &x[i + 6])), pair_scale(s8, 3), acc3);
     }
     __m256 tail = _mm256_setzero_ps();
     for (; i < nb; i++)
         tail = q4_0_block_avx512(&w[i], &x[i], tail);
-    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc[0], acc[1]), _mm512_add_ps(acc[2], acc[3]));
+    const __m512 sum = _mm512_add_ps(_mm512_add_ps(acc0, acc1), _mm512_add_ps(acc2, acc3));
     return _mm512_reduce_add_ps(sum) + hsum_ps256(tail);
 }
 
@@ -1140,13 +1173,14 @@ static const sq_quant_kernels avx512_kernels = {
     },
 };
 
-/* libgcc's checks include the OS's XSAVE support for the wider registers. */
+/* The runtime's checks include the OS's XSAVE support for the wider
+ * registers.  F16C is not asked for: every AVX2 CPU has it (Ivy Bridge and
+ * Piledriver onward), and clang 14 does not know the name. */
 static sq_simd_level
 cpu_level(void)
 {
     __builtin_cpu_init();
-    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")
-                  && __builtin_cpu_supports("f16c");
+    const int avx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
     if (!avx2)
         return SQ_SIMD_SCALAR;
     if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw")

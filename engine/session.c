@@ -11,28 +11,12 @@
 #include <string.h>
 #include <time.h>
 
-#include "model-private.h"
+#include "session-private.h"
 
-struct sq_session {
-    sq_model         *m;
-    sq_session_params p;
-    sq_text_ctx       ctx;
-    int64_t           n_kv, n_pos;
-    float            *logits;       /* host copy of the last logits */
-    bool              have_logits;
-    sq_tokens         history;      /* every text token id fed (for penalties) */
-    float            *image_embd;   /* every image's embeddings, for inspection */
-    size_t            image_rows, image_cap;
-    sq_image_info    *images;       /* every image evaluated */
-    size_t            n_images;
-    int32_t           pending;      /* generated but not yet fed, or -1 */
-    sq_callbacks      cb;
-    sq_stats          stats;
-    double            eval_start_ms;
-};
 
-static double
-now_ms(void)
+
+double
+sq_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -65,7 +49,9 @@ sq_session_new(sq_model *m, const sq_session_params *p, sq_session **out, sq_err
     s->m = m;
     s->p = *p;
     s->pending = -1;
+    s->image_pad = sq_tokenizer_find(m->tok, "<|image_pad|>");
     sq_tokens_init(&s->history);
+    sq_tokens_init(&s->seq);
     s->logits = malloc((size_t)m->text.hp.n_vocab * sizeof *s->logits);
     if (!s->logits) {
         free(s);
@@ -90,9 +76,12 @@ sq_session_free(sq_session *s)
         return;
     sq_text_ctx_free(&s->ctx);
     sq_tokens_free(&s->history);
+    sq_tokens_free(&s->seq);
     free(s->logits);
     free(s->image_embd);
     free(s->images);
+    sq_session_forget_unzoomed(s);
+    free(s->unzoomed);
     free(s);
 }
 
@@ -101,8 +90,11 @@ sq_session_reset(sq_session *s)
 {
     s->n_kv = s->n_pos = 0;
     s->pending = -1;
+    s->assistant_open = false;
+    sq_session_forget_unzoomed(s);
     s->have_logits = false;
     s->history.n = 0;
+    s->seq.n = 0;
     s->image_rows = 0;
     s->n_images = 0;
     s->stats = (sq_stats){ .n_ctx = s->p.n_ctx };
@@ -118,7 +110,7 @@ static void
 emit(sq_session *s, sq_event_kind kind, int64_t value, int64_t total)
 {
     if (s->cb.on_event) {
-        sq_event ev = { kind, value, total };
+        sq_event ev = { kind, value, total, NULL };
         s->cb.on_event(&ev, s->cb.user_data);
     }
 }
@@ -155,28 +147,27 @@ check_room(sq_session *s, int64_t n, sq_error *err)
     return SQ_OK;
 }
 
-static sq_status eval_tokens(sq_session *s, const int32_t *ids, size_t n, bool count_prefill, sq_error *err);
 
 /* The last generated token is fed only when the conversation goes on, so a
  * reply that ends the context or the session costs no extra forward pass. */
-static sq_status
-feed_pending(sq_session *s, sq_error *err)
+sq_status
+sq_session_feed_pending(sq_session *s, sq_error *err)
 {
     if (s->pending < 0)
         return SQ_OK;
     int32_t id = s->pending;
     s->pending = -1;
-    return eval_tokens(s, &id, 1, false, err);
+    return sq_session_eval_ids(s, &id, 1, false, err);
 }
 
-static sq_status
-eval_tokens(sq_session *s, const int32_t *ids, size_t n, bool count_prefill, sq_error *err)
+sq_status
+sq_session_eval_ids(sq_session *s, const int32_t *ids, size_t n, bool count_prefill, sq_error *err)
 {
     sq_status st = check_room(s, (int64_t)n, err);
     if (st != SQ_OK)
         return st;
     int32_t *pos = s->ctx.pos_host;
-    double t0 = now_ms();
+    double t0 = sq_now_ms();
     for (size_t done = 0; done < n;) {
         if (aborted(s))
             return sq_error_set(err, SQ_ERR_ABORTED, "stopped");
@@ -191,7 +182,8 @@ eval_tokens(sq_session *s, const int32_t *ids, size_t n, bool count_prefill, sq_
             (st = forward_rows(s, pos, b, err)) != SQ_OK)
             return st;
         for (int64_t i = 0; i < b; i++)
-            if ((st = sq_tokens_push(&s->history, ids[done + (size_t)i], err)) != SQ_OK)
+            if ((st = sq_tokens_push(&s->history, ids[done + (size_t)i], err)) != SQ_OK ||
+                (st = sq_tokens_push(&s->seq, ids[done + (size_t)i], err)) != SQ_OK)
                 return st;
         s->n_pos += b;
         done += (size_t)b;
@@ -199,7 +191,7 @@ eval_tokens(sq_session *s, const int32_t *ids, size_t n, bool count_prefill, sq_
             emit(s, SQ_EVENT_PREFILL_PROGRESS, (int64_t)done, (int64_t)n);
     }
     if (count_prefill) {
-        s->stats.prefill_ms += now_ms() - t0;
+        s->stats.prefill_ms += sq_now_ms() - t0;
         s->stats.n_prompt_tokens += (int64_t)n;
     }
     return SQ_OK;
@@ -208,9 +200,9 @@ eval_tokens(sq_session *s, const int32_t *ids, size_t n, bool count_prefill, sq_
 sq_status
 sq_session_eval_tokens(sq_session *s, const int32_t *ids, size_t n, sq_error *err)
 {
-    s->eval_start_ms = now_ms();
-    sq_status st = feed_pending(s, err);
-    return st != SQ_OK ? st : eval_tokens(s, ids, n, true, err);
+    s->eval_start_ms = sq_now_ms();
+    sq_status st = sq_session_feed_pending(s, err);
+    return st != SQ_OK ? st : sq_session_eval_ids(s, ids, n, true, err);
 }
 
 sq_status
@@ -266,6 +258,8 @@ feed_image_rows(sq_session *s, const sq_mat *embd, int gw, int gh, sq_error *err
         sq_status st = s->m->be->ops->copy_rows(s->m->be, &src, &x, 0, err);
         if (st == SQ_OK)
             st = forward_rows(s, pos, b, err);
+        for (int64_t i = 0; i < b && st == SQ_OK; i++)
+            st = sq_tokens_push(&s->seq, s->image_pad, err);
         if (st != SQ_OK)
             return st;
         done += b;
@@ -303,16 +297,16 @@ sq_session_eval_image(sq_session *s, const sq_image *img, sq_image_info *info, s
 {
     if (!s->m->has_vision)
         return sq_error_set(err, SQ_ERR_UNSUPPORTED, "this model has no vision part: load it with its mmproj file");
-    s->eval_start_ms = now_ms();
-    sq_status pst = feed_pending(s, err);
+    s->eval_start_ms = sq_now_ms();
+    sq_status pst = sq_session_feed_pending(s, err);
     if (pst != SQ_OK)
         return pst;
     sq_image_prepared prep = { 0 };
     sq_mat embd = { 0 };
-    double t0 = now_ms();
+    double t0 = sq_now_ms();
     emit(s, SQ_EVENT_ENCODING_IMAGE, 0, 0);
     sq_status st = encode_image(s, img, &prep, &embd, err);
-    double t1 = now_ms();
+    double t1 = sq_now_ms();
     if (st == SQ_OK) {
         emit(s, SQ_EVENT_IMAGE_ENCODED, (int64_t)(t1 - t0), prep.n_tokens);
         st = keep_embd(s, &embd, err);
@@ -321,7 +315,7 @@ sq_session_eval_image(sq_session *s, const sq_image *img, sq_image_info *info, s
         st = feed_image_rows(s, &embd, prep.gw, prep.gh, err);
     if (st == SQ_OK) {
         s->stats.encode_ms += t1 - t0;
-        s->stats.prefill_ms += now_ms() - t1;
+        s->stats.prefill_ms += sq_now_ms() - t1;
         s->stats.n_prompt_tokens += prep.n_tokens;
         s->stats.n_visual_tokens += prep.n_tokens;
         sq_image_info ii = { prep.w, prep.h, prep.gw, prep.gh, prep.n_tokens, t1 - t0 };
@@ -347,7 +341,7 @@ sq_session_eval_prompt(sq_session *s, const char *prompt, const sq_image *const 
     static const char marker[] = "<image>";
     size_t used = 0;
     const char *p = prompt;
-    double start = now_ms();
+    double start = sq_now_ms();
     for (;;) {
         const char *hit = strstr(p, marker);
         size_t len = hit ? (size_t)(hit - p) : strlen(p);
@@ -365,13 +359,13 @@ sq_session_eval_prompt(sq_session *s, const char *prompt, const sq_image *const 
         if (used >= n_images)
             return sq_error_set(err, SQ_ERR_INVALID_ARG, "the prompt has more <image> markers than the %zu image(s) given",
                                 n_images);
-        sq_status st = feed_pending(s, err);
+        sq_status st = sq_session_feed_pending(s, err);
         if (st == SQ_OK)
-            st = eval_tokens(s, &s->m->vision_start, 1, true, err);
+            st = sq_session_eval_ids(s, &s->m->vision_start, 1, true, err);
         if (st == SQ_OK)
             st = sq_session_eval_image(s, images[used++], NULL, err);
         if (st == SQ_OK)
-            st = eval_tokens(s, &s->m->vision_end, 1, true, err);
+            st = sq_session_eval_ids(s, &s->m->vision_end, 1, true, err);
         if (st != SQ_OK)
             return st;
         p = hit + sizeof marker - 1;
@@ -385,6 +379,13 @@ sq_session_images(const sq_session *s, size_t *n)
 {
     *n = s->n_images;
     return s->images;
+}
+
+const int32_t *
+sq_session_sequence(const sq_session *s, size_t *n)
+{
+    *n = s->seq.n;
+    return s->seq.ids;
 }
 
 const float *
@@ -406,7 +407,7 @@ sq_session_generate(sq_session *s, const sq_generate_params *p, sq_tokens *out, 
 {
     if (!s->have_logits)
         return sq_error_set(err, SQ_ERR_INVALID_ARG, "nothing to continue: evaluate a prompt first");
-    sq_status st = feed_pending(s, err);
+    sq_status st = sq_session_feed_pending(s, err);
     if (st != SQ_OK)
         return st;
     sq_sampler *smp = NULL;
@@ -416,7 +417,7 @@ sq_session_generate(sq_session *s, const sq_generate_params *p, sq_tokens *out, 
     sq_detok_stream ds;
     sq_detok_stream_init(&ds, s->m->tok, false);
     sq_stop_reason why = SQ_STOP_LENGTH;
-    double t0 = now_ms();
+    double t0 = sq_now_ms();
     bool first = true;
     for (int i = 0; p->n_predict < 0 || i < p->n_predict; i++) {
         if (aborted(s)) {
@@ -425,7 +426,7 @@ sq_session_generate(sq_session *s, const sq_generate_params *p, sq_tokens *out, 
         }
         int32_t id = sq_sampler_sample(smp, s->logits, s->history.ids, s->history.n);
         if (first) {
-            s->stats.first_token_ms = now_ms() - s->eval_start_ms;
+            s->stats.first_token_ms = sq_now_ms() - s->eval_start_ms;
             first = false;
         }
         if (out && (st = sq_tokens_push(out, id, err)) != SQ_OK)
@@ -450,7 +451,7 @@ sq_session_generate(sq_session *s, const sq_generate_params *p, sq_tokens *out, 
             why = SQ_STOP_CONTEXT;
             break;
         }
-        if ((st = feed_pending(s, err)) != SQ_OK)
+        if ((st = sq_session_feed_pending(s, err)) != SQ_OK)
             break;
     }
     const char *tail;
@@ -460,7 +461,7 @@ sq_session_generate(sq_session *s, const sq_generate_params *p, sq_tokens *out, 
         p->on_token(-1, tail, tail_len, p->user_data);
     sq_detok_stream_free(&ds);
     sq_sampler_free(smp);
-    s->stats.decode_ms += now_ms() - t0;
+    s->stats.decode_ms += sq_now_ms() - t0;
     if (reason)
         *reason = why;
     return st;

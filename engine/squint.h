@@ -75,14 +75,26 @@ void      sq_session_free(sq_session *s);
 void      sq_session_reset(sq_session *s);
 
 typedef enum {
-    SQ_EVENT_ENCODING_IMAGE,   /* value: the image's visual tokens */
-    SQ_EVENT_IMAGE_ENCODED,    /* value: milliseconds spent */
+    SQ_EVENT_ENCODING_IMAGE,   /* an image is being encoded */
+    SQ_EVENT_IMAGE_ENCODED,    /* value: milliseconds spent, total: its visual tokens */
     SQ_EVENT_PREFILL_PROGRESS, /* value: rows done of `total` */
+    SQ_EVENT_ZOOM_REQUESTED,   /* the model asked for the full image; see zoom */
+    SQ_EVENT_ZOOM_DONE,        /* the full images are in the context; decoding goes on */
+    SQ_EVENT_TURN_STARTED,     /* value: the pass (1: first look, 2: after zooming) */
 } sq_event_kind;
 
+/* What a zoom is about, for the UI: per image, the size the model saw and
+ * the size it will see now. */
 typedef struct {
-    sq_event_kind kind;
-    int64_t       value, total;
+    int        n_images;
+    const int *low_w, *low_h, *full_w, *full_h;   /* n_images each */
+    int64_t    low_tokens, full_tokens;           /* summed over the images */
+} sq_zoom_info;
+
+typedef struct {
+    sq_event_kind       kind;
+    int64_t             value, total;
+    const sq_zoom_info *zoom;   /* ZOOM_REQUESTED and ZOOM_DONE, else NULL */
 } sq_event;
 
 typedef struct {
@@ -118,6 +130,10 @@ sq_status sq_session_eval_prompt(sq_session *s, const char *prompt, const sq_ima
 /* Every image evaluated so far, in order. */
 const sq_image_info *sq_session_images(const sq_session *s, size_t *n);
 
+/* Every row in the context so far, as Hugging Face's input_ids would
+ * show it: text token ids, and <|image_pad|> for each visual token. */
+const int32_t *sq_session_sequence(const sq_session *s, size_t *n);
+
 /* Logits of the last evaluated position (n_vocab floats), NULL before any. */
 const float *sq_session_logits(const sq_session *s);
 
@@ -149,6 +165,64 @@ typedef enum {
 sq_status sq_session_generate(sq_session *s, const sq_generate_params *p, sq_tokens *out,
                               sq_stop_reason *reason, sq_error *err);
 
+/* ---- asking questions: the VisionThink loop ---- */
+
+typedef enum {
+    SQ_POLICY_ADAPTIVE,  /* VisionThink: half-size first, the full image when the model asks */
+    SQ_POLICY_LOW,       /* half-size only, never zoom */
+    SQ_POLICY_FULL,      /* full resolution in one pass, plain chat prompt */
+} sq_policy;
+
+const char *sq_policy_name(sq_policy p);                 /* "adaptive", "low", "full" */
+sq_status   sq_policy_parse(const char *name, sq_policy *out, sq_error *err);
+/* adaptive for VisionThink-trained models (metadata squint.prompt_profile =
+ * "visionthink", or "visionthink" in general.name), else full. */
+sq_policy   sq_model_default_policy(const sq_model *m);
+
+typedef struct {
+    sq_policy          policy;
+    sq_generate_params gen;           /* per pass: n_predict, sampling, on_token */
+    /* Test hook: the first pass's reply, fed instead of generated (as if the
+     * model had written it, followed by <|im_end|>).  NULL normally. */
+    const char        *forced_reply;
+} sq_ask_params;
+
+sq_ask_params sq_ask_default_params(void);
+
+typedef struct {
+    bool    zoom_requested;     /* the first pass asked for the full image */
+    bool    zoomed;             /* … and got it */
+    bool    tool_call_error;    /* a malformed tool call got the protocol's error turn */
+    int     n_images;
+    /* the ledger, in visual tokens */
+    int64_t visual_low;         /* fed at half size (adaptive, low) */
+    int64_t visual_full;        /* fed at full size (zoom, or policy full) */
+    int64_t visual_used;        /* low + full */
+    int64_t visual_baseline;    /* what always-full-resolution would have fed */
+    int64_t visual_saved;       /* baseline − used: negative for a zoom (1.25× baseline) */
+    /* per pass (0: first look, 1: after the zoom) */
+    double  encode_ms[2], prefill_ms[2], decode_ms[2];
+    int64_t prefill_tokens[2], generated[2];
+    double  first_token_ms;
+    char   *reply;              /* everything the model wrote, both passes */
+    char   *think;              /* the <think> parts, joined by blank lines */
+    char   *answer;             /* the last <answer>…</answer>, or the reply without
+                                 * think/tool-call parts when there is none */
+    char   *boxed;              /* the last \boxed{…} of the answer, or NULL */
+} sq_answer;
+
+void sq_answer_free(sq_answer *a);
+
+/* Asks a question about images (which may be empty: a follow-up about what
+ * the conversation already holds).  Pass 1 builds the profile's prompt with
+ * half-size images (adaptive, low) or originals (full) and generates; with
+ * adaptive, a resize tool call at the end of pass 1 emits ZOOM_REQUESTED,
+ * feeds the tool-response turn with the original images into the same KV
+ * cache (nothing before it is recomputed), emits ZOOM_DONE and generates
+ * pass 2.  One zoom per question. */
+sq_status sq_session_ask(sq_session *s, const char *question, const sq_image *const *images, size_t n_images,
+                         const sq_ask_params *p, sq_answer *out, sq_error *err);
+
 typedef struct {
     int64_t n_ctx;              /* KV slots */
     int64_t n_kv;               /* KV slots used */
@@ -158,6 +232,9 @@ typedef struct {
     int64_t n_generated;
     double  encode_ms, prefill_ms, decode_ms;
     double  first_token_ms;     /* from the last eval's start to the first generated token */
+    /* the conversation's visual-token ledger (sq_session_ask) */
+    int64_t n_questions, n_zooms;
+    int64_t visual_used, visual_baseline;
 } sq_stats;
 
 sq_stats sq_session_stats(const sq_session *s);

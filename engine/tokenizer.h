@@ -11,7 +11,12 @@
  *      (PCRE2, JIT when available).
  *   3. Each piece is byte-level mapped and merged by BPE (lowest merge rank
  *      first, leftmost on ties).  A final symbol that is not a token falls back
- *      to the tokens of its single byte characters.
+ *      to the tokens of its single byte characters (llama.cpp keeps only the
+ *      ASCII ones there; no Qwen vocabulary ever gets there).
+ *
+ * The GGUF has no separate added-token list: the token types are the list.
+ * Beware that ggml-vocab-qwen2.gguf types its [PAD151646]… entries
+ * USER_DEFINED, so those texts are matched as tokens, as in llama.cpp.
  *
  * Invalid UTF-8 never fails and never crashes: like llama.cpp, each byte that
  * does not start a well-formed sequence is replaced by U+FFFD (EF BF BD)
@@ -103,9 +108,12 @@ bool sq_tokenizer_is_eog(const sq_tokenizer *t, int32_t id);
 
 /* ---- encoding ---- */
 
-/* Tokenizes len bytes of text (NUL bytes are ordinary text) and APPENDS the
- * ids to *out.  No BOS/EOS is added.  Fails only for SQ_ERR_NOMEM, or
- * SQ_ERR_LIMIT if the regex engine gives up (it does not on real text). */
+/* Tokenizes len bytes of text (NUL bytes are ordinary text; text may be NULL
+ * when len is 0) and APPENDS the ids to *out.  No BOS/EOS is added.  Fails
+ * only for SQ_ERR_INVALID_ARG (NULL t or out), SQ_ERR_NOMEM, or SQ_ERR_LIMIT
+ * if the regex engine gives up (it does not on real text).  Speed: ~20 MB/s
+ * of mixed text, ~2 µs for a short chat prompt; a single multi-megabyte
+ * piece (a 4 MB run of spaces) takes seconds, as the merge loop is n log n. */
 sq_status sq_tokenizer_encode(const sq_tokenizer *t, const char *text, size_t len,
                               bool parse_special, sq_tokens *out, sq_error *err);
 
@@ -139,6 +147,7 @@ typedef struct {
     size_t              buf_cap;
 } sq_detok_stream;
 
+/* Pair every init with a free (init does not release an earlier buffer). */
 void      sq_detok_stream_init(sq_detok_stream *s, const sq_tokenizer *t, bool skip_special);
 /* Decodes one id; *text and *len get the newly completed text (possibly empty),
  * valid until the next call on s.  A bad id → SQ_ERR_INVALID_ARG. */
