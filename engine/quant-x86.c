@@ -15,6 +15,7 @@
  */
 #include "quant.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,6 +25,10 @@
 
 #define AVX2   __attribute__((target("avx2,fma,f16c")))
 #define AVX512 __attribute__((target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")))
+
+/* Small fixed loops carry "#pragma GCC unroll": GCC at -O2 would keep them
+ * rolled, building permute indices at run time and holding accumulator
+ * arrays in memory.  Clang honours the pragma too. */
 
 /* Hides a product from GCC's FMA contraction where the reference rounds it
  * before the following addition (see unfused() in quant.c). */
@@ -166,8 +171,8 @@ typedef __m256i (*block_sums_fn)(const uint8_t *w, const uint8_t *x);
 AVX2 static inline __m256i
 q8_0_sums_avx2(const uint8_t *w, const uint8_t *x)
 {
-    const __m256i a = load256(w + 2);
-    const __m256i b = load256(x + 2);
+    const __m256i a = load256(w + offsetof(sq_block_q8_0, qs));
+    const __m256i b = load256(x + offsetof(sq_block_q8_0, qs));
     /* |a| · (b with a's sign): u8·s8 products that maddubs can take.  The
      * quantizers never write -128 activations, whose sign could not flip. */
     return dot_u8s8(_mm256_sign_epi8(a, a), _mm256_sign_epi8(b, a));
@@ -176,8 +181,8 @@ q8_0_sums_avx2(const uint8_t *w, const uint8_t *x)
 AVX2 static inline __m256i
 q4_0_sums_avx2(const uint8_t *w, const uint8_t *x)
 {
-    const __m256i q = nibbles32(w + 2);
-    const __m256i y = load256(x + 2);
+    const __m256i q = nibbles32(w + offsetof(sq_block_q4_0, qs));
+    const __m256i y = load256(x + offsetof(sq_block_q8_0, qs));
     /* (q - 8)·y as q·y - 8·y: both pair sums fit in int16. */
     const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y),
                                          _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
@@ -187,14 +192,15 @@ q4_0_sums_avx2(const uint8_t *w, const uint8_t *x)
 AVX2 static inline __m256i
 q4_1_sums_avx2(const uint8_t *w, const uint8_t *x)
 {
-    return dot_u8s8(nibbles32(w + 4), load256(x + 4));
+    return dot_u8s8(nibbles32(w + offsetof(sq_block_q4_1, qs)), load256(x + offsetof(sq_block_q8_1, qs)));
 }
 
 AVX2 static inline __m256i
 q5_0_sums_avx2(const uint8_t *w, const uint8_t *x)
 {
-    const __m256i q   = _mm256_or_si256(nibbles32(w + 6), fifth_bits32(w + 2));
-    const __m256i y   = load256(x + 2);
+    const __m256i q   = _mm256_or_si256(nibbles32(w + offsetof(sq_block_q5_0, qs)),
+                                        fifth_bits32(w + offsetof(sq_block_q5_0, qh)));
+    const __m256i y   = load256(x + offsetof(sq_block_q8_0, qs));
     const __m256i p16 = _mm256_sub_epi16(_mm256_maddubs_epi16(q, y),
                                          _mm256_maddubs_epi16(_mm256_set1_epi8(16), y));
     return _mm256_madd_epi16(p16, _mm256_set1_epi16(1));
@@ -203,14 +209,20 @@ q5_0_sums_avx2(const uint8_t *w, const uint8_t *x)
 AVX2 static inline __m256i
 q5_1_sums_avx2(const uint8_t *w, const uint8_t *x)
 {
-    return dot_u8s8(_mm256_or_si256(nibbles32(w + 8), fifth_bits32(w + 4)), load256(x + 4));
+    const __m256i q = _mm256_or_si256(nibbles32(w + offsetof(sq_block_q5_1, qs)),
+                                      fifth_bits32(w + offsetof(sq_block_q5_1, qh)));
+    return dot_u8s8(q, load256(x + offsetof(sq_block_q8_1, qs)));
 }
 
 /* The shared loop of the 32-element types: eight blocks a step, their
  * scales converted together, four accumulators against FMA latency.  d is
  * the first f16 of every block; with_min adds Σ m·s from the second ones
- * (Q4_1/Q5_1 against Q8_1).  Inlined with constant arguments, so each
- * caller compiles to its own straight loop. */
+ * (Q4_1/Q5_1 against Q8_1, MIN_OFF).  Inlined with constant arguments, so
+ * each caller compiles to its own straight loop. */
+#define MIN_OFF 2
+_Static_assert(offsetof(sq_block_q4_1, m) == MIN_OFF && offsetof(sq_block_q5_1, m) == MIN_OFF
+               && offsetof(sq_block_q8_1, s) == MIN_OFF, "m and s follow d");
+
 AVX2 static inline __attribute__((always_inline)) float
 legacy_dot_avx2(int64_t n, const uint8_t *w, size_t wsize, const uint8_t *x, size_t xsize,
                 block_sums_fn sums, int with_min)
@@ -229,13 +241,14 @@ legacy_dot_avx2(int64_t n, const uint8_t *w, size_t wsize, const uint8_t *x, siz
         acc2 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 6 * wsize, x + 6 * xsize)), lane_bcast(s, 6), acc2);
         acc3 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w + 7 * wsize, x + 7 * xsize)), lane_bcast(s, 7), acc3);
         if (with_min)
-            acc_m = _mm256_fmadd_ps(f16x8_at(w, wsize, 2), f16x8_at(x, xsize, 2), acc_m);
+            acc_m = _mm256_fmadd_ps(f16x8_at(w, wsize, MIN_OFF), f16x8_at(x, xsize, MIN_OFF), acc_m);
     }
     for (; i < nb; i++, w += wsize, x += xsize) {
         const __m256 s = _mm256_set1_ps(f16(f16_at(w)) * f16(f16_at(x)));
         acc0 = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums(w, x)), s, acc0);
         if (with_min)
-            acc_m = _mm256_add_ps(acc_m, _mm256_setr_ps(f16(f16_at(w + 2)) * f16(f16_at(x + 2)), 0, 0, 0, 0, 0, 0, 0));
+            acc_m = _mm256_add_ps(acc_m, _mm256_setr_ps(f16(f16_at(w + MIN_OFF)) * f16(f16_at(x + MIN_OFF)),
+                                                        0, 0, 0, 0, 0, 0, 0));
     }
     return hsum_ps256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))) + hsum_ps256(acc_m);
 }
@@ -302,6 +315,7 @@ dot_q4_K_q8_K_avx2(int64_t n, const void *vw, const void *vx)
 
         const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
         __m256i sumi = _mm256_setzero_si256();
+        #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             const __m256i q  = load256(w[i].qs + 32 * c);
             const __m256i lo = _mm256_and_si256(q, m4);
@@ -337,6 +351,7 @@ dot_q5_K_q8_K_avx2(int64_t n, const void *vw, const void *vx)
         const __m256i sc = _mm256_broadcastsi128_si256(_mm_cvtepu8_epi16(sm));
         const __m256i qh = load256(w[i].qh);
         __m256i sumi = _mm256_setzero_si256();
+        #pragma GCC unroll 4
         for (int c = 0; c < 4; c++) {
             /* Sub-block s takes bit s of each qh byte as its fifth bit. */
             const __m256i h0 = _mm256_and_si256(_mm256_srli_epi16(qh, 2 * c), one);
@@ -383,6 +398,7 @@ dot_q6_K_q8_K_avx2(int64_t n, const void *vw, const void *vx)
         /* The -32 offset of every quant, through the activation sums. */
         __m256i sumi = _mm256_slli_epi32(_mm256_madd_epi16(sc16, load256(x[i].bsums)), 5);
         sumi = _mm256_sub_epi32(_mm256_setzero_si256(), sumi);
+        #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             const __m256i sc8 = _mm256_broadcastsi128_si256(h ? _mm256_extracti128_si256(sc16, 1)
                                                               : _mm256_castsi256_si128(sc16));
@@ -398,6 +414,7 @@ dot_q6_K_q8_K_avx2(int64_t n, const void *vw, const void *vx)
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                                 _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
             };
+            #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
                 const __m256i p16 = _mm256_maddubs_epi16(q[k], load256(y + 32 * k));
                 sumi = _mm256_add_epi32(sumi, _mm256_madd_epi16(p16, q6_quarter_scales(sc8, k)));
@@ -491,6 +508,7 @@ quantize_block_q8_avx2(const float *x, int8_t *qs, float *d_out)
     const __m256 sign = _mm256_set1_ps(-0.0f);
     __m256 v[4];
     __m256 amax = _mm256_setzero_ps();
+    #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         v[k] = _mm256_loadu_ps(x + 8 * k);
         amax = _mm256_max_ps(amax, _mm256_andnot_ps(sign, v[k]));
@@ -498,6 +516,7 @@ quantize_block_q8_avx2(const float *x, int8_t *qs, float *d_out)
     const float max = hmax_ps256(amax);
     const __m256 id = _mm256_set1_ps(max != 0.0f ? 127.0f / max : 0.0f);
     __m256i q[4];
+    #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         const __m256 r = _mm256_round_ps(_mm256_mul_ps(v[k], id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         q[k] = _mm256_cvtps_epi32(r);
@@ -570,6 +589,7 @@ quantize_block_q8_K_avx2(const float *x, sq_block_q8_K *y)
     const __m256i top   = _mm256_set1_epi32(127);
     for (int g = 0; g < SQ_QK_K / 16; g++) {
         __m256i q[2];
+        #pragma GCC unroll 2
         for (int k = 0; k < 2; k++) {
             const __m256 r = _mm256_fmadd_ps(_mm256_loadu_ps(x + 16 * g + 8 * k), vs, magic);
             q[k] = _mm256_sub_epi32(_mm256_and_si256(_mm256_castps_si256(r), mant), bias);
@@ -613,6 +633,7 @@ quantize_bf16_avx2(const float *x, void *vy, int64_t n)
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
         __m256i h[2];
+        #pragma GCC unroll 2
         for (int k = 0; k < 2; k++) {
             const __m256i u   = _mm256_castps_si256(_mm256_loadu_ps(x + i + 8 * k));
             const __m256i odd = _mm256_and_si256(_mm256_srli_epi32(u, 16), one);
@@ -688,6 +709,7 @@ store_affine32(__m256i q, float d, float m, float *y)
     const __m256 vd = _mm256_set1_ps(d), vm = _mm256_set1_ps(m);
     const __m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
     const __m128i parts[4] = { lo, _mm_srli_si128(lo, 8), hi, _mm_srli_si128(hi, 8) };
+    #pragma GCC unroll 4
     for (int k = 0; k < 4; k++) {
         __m256 p = _mm256_mul_ps(vd, _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(parts[k])));
         KEEP_ROUNDED(p);
@@ -704,6 +726,7 @@ dequant_q4_K_avx2(const void *vx, float *y, int64_t n)
         const float d = f16(x[i].d), dmin = f16(x[i].dmin);
         uint8_t sm[16];
         _mm_storeu_si128((__m128i *)sm, k4_scales_mins(x[i].scales));
+        #pragma GCC unroll 4
         for (int c = 0; c < 4; c++, y += 64) {
             const __m256i q = load256(x[i].qs + 32 * c);
             store_affine32(_mm256_and_si256(q, m4), d * (float)sm[2 * c], dmin * (float)sm[8 + 2 * c], y);
@@ -722,6 +745,7 @@ dequant_q6_K_avx2(const void *vx, float *y, int64_t n)
     const __m256i off = _mm256_set1_epi8(32);
     for (int64_t i = 0; i < n / SQ_QK_K; i++) {
         const float d = f16(x[i].d);
+        #pragma GCC unroll 2
         for (int h = 0; h < 2; h++, y += 128) {
             const __m256i ql0 = load256(x[i].ql + 64 * h);
             const __m256i ql1 = load256(x[i].ql + 64 * h + 32);
@@ -733,6 +757,7 @@ dequant_q6_K_avx2(const void *vx, float *y, int64_t n)
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                                 _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
             };
+            #pragma GCC unroll 4
             for (int k = 0; k < 4; k++) {
                 /* Each 16 values share a scale; d·sc is rounded first, as in quant.c. */
                 const __m256i v  = _mm256_sub_epi8(q[k], off);
@@ -895,10 +920,8 @@ word_idx2(int a, int b)
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set1_epi16((short)a)), _mm256_set1_epi16((short)b), 1);
 }
 
-/* Q4_K/Q5_K: per super-block, the min term on the side (ymm lanes) and
- * 16 int32 lanes of scaled sub-block sums.  A 64-byte load of qs holds two
- * chunks; its low nibbles are sub-blocks 4c and 4c+2, the high ones 4c+1 and
- * 4c+3, paired with the matching 32-byte pieces of the activations. */
+/* Q4_K/Q5_K: Σ min·bsum of a super-block, accumulated in ymm lanes times
+ * dmin; the quant part is done apart in 16 int32 lanes. */
 AVX512 static inline __m256
 k4_min_acc(__m128i sm, const int16_t *bsums, float dmin, __m256 acc_m)
 {
@@ -909,29 +932,32 @@ k4_min_acc(__m128i sm, const int16_t *bsums, float dmin, __m256 acc_m)
     return _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(dmin), acc_m);
 }
 
+/* Chunk c of a Q4_K/Q5_K super-block (its 32 bytes broadcast to both
+ * halves) as 64 values in element order: low nibbles (sub-block 2c), then
+ * high nibbles (sub-block 2c+1) — matching a plain 64-byte activation load. */
+AVX512 static inline __m512i
+k4_chunk(const uint8_t *qs, int c)
+{
+    const __m512i q = _mm512_broadcast_i64x4(load256(qs + 32 * c));
+    return _mm512_and_si512(_mm512_mask_srli_epi16(q, 0xffff0000, q, 4), _mm512_set1_epi8(15));
+}
+
 AVX512 static float
 dot_q4_K_q8_K_avx512(int64_t n, const void *vw, const void *vx)
 {
     const sq_block_q4_K *w = vw;
     const sq_block_q8_K *x = vx;
-    const __m512i m4 = _mm512_set1_epi8(15);
     __m512 acc   = _mm512_setzero_ps();
     __m256 acc_m = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / SQ_QK_K; i++) {
         const __m128i sm = k4_scales_mins(w[i].scales);
         acc_m = k4_min_acc(sm, x[i].bsums, x[i].d * f16(w[i].dmin), acc_m);
         const __m512i sc = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
-        const int8_t *y  = x[i].qs;
         __m512i sumi = _mm512_setzero_si512();
-        for (int c = 0; c < 2; c++, y += 128) {
-            const __m512i q  = _mm512_loadu_si512(w[i].qs + 64 * c);
-            const __m512i lo = _mm512_and_si512(q, m4);
-            const __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-            sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(lo, load2x256(y, y + 64)),
-                                       _mm512_permutexvar_epi16(word_idx2(4 * c, 4 * c + 2), sc));
-            sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(hi, load2x256(y + 32, y + 96)),
-                                       _mm512_permutexvar_epi16(word_idx2(4 * c + 1, 4 * c + 3), sc));
-        }
+        #pragma GCC unroll 4
+        for (int c = 0; c < 4; c++)
+            sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(k4_chunk(w[i].qs, c), _mm512_loadu_si512(x[i].qs + 64 * c)),
+                                       _mm512_permutexvar_epi16(word_idx2(2 * c, 2 * c + 1), sc));
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(x[i].d * f16(w[i].d)), acc);
     }
     return _mm512_reduce_add_ps(acc) - hsum_ps256(acc_m);
@@ -942,7 +968,6 @@ dot_q5_K_q8_K_avx512(int64_t n, const void *vw, const void *vx)
 {
     const sq_block_q5_K *w = vw;
     const sq_block_q8_K *x = vx;
-    const __m512i m4  = _mm512_set1_epi8(15);
     const __m512i b16 = _mm512_set1_epi8(16);
     __m512 acc   = _mm512_setzero_ps();
     __m256 acc_m = _mm256_setzero_ps();
@@ -951,22 +976,16 @@ dot_q5_K_q8_K_avx512(int64_t n, const void *vw, const void *vx)
         acc_m = k4_min_acc(sm, x[i].bsums, x[i].d * f16(w[i].dmin), acc_m);
         const __m512i sc = _mm512_castsi256_si512(_mm256_cvtepu8_epi16(sm));
         const __m512i qh = _mm512_broadcast_i64x4(load256(w[i].qh));
-        const int8_t *y  = x[i].qs;
         __m512i sumi = _mm512_setzero_si512();
-        for (int c = 0; c < 2; c++, y += 128) {
+        #pragma GCC unroll 4
+        for (int c = 0; c < 4; c++) {
             /* Sub-block s takes bit s of each qh byte as its fifth bit. */
-            const int s = 4 * c;
-            const __m512i sel_lo = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << s)), _mm256_set1_epi8((char)(1 << (s + 2))), 1);
-            const __m512i sel_hi = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (s + 1))), _mm256_set1_epi8((char)(1 << (s + 3))), 1);
-            const __m512i q  = _mm512_loadu_si512(w[i].qs + 64 * c);
-            __m512i lo = _mm512_and_si512(q, m4);
-            __m512i hi = _mm512_and_si512(_mm512_srli_epi16(q, 4), m4);
-            lo = _mm512_mask_add_epi8(lo, _mm512_test_epi8_mask(qh, sel_lo), lo, b16);
-            hi = _mm512_mask_add_epi8(hi, _mm512_test_epi8_mask(qh, sel_hi), hi, b16);
-            sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(lo, load2x256(y, y + 64)),
-                                       _mm512_permutexvar_epi16(word_idx2(s, s + 2), sc));
-            sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(hi, load2x256(y + 32, y + 96)),
-                                       _mm512_permutexvar_epi16(word_idx2(s + 1, s + 3), sc));
+            const __m512i sel = _mm512_inserti64x4(_mm512_set1_epi8((char)(1 << (2 * c))),
+                                                   _mm256_set1_epi8((char)(1 << (2 * c + 1))), 1);
+            __m512i q = k4_chunk(w[i].qs, c);
+            q = _mm512_mask_add_epi8(q, _mm512_test_epi8_mask(qh, sel), q, b16);
+            sumi = _mm512_dpwssd_epi32(sumi, _mm512_maddubs_epi16(q, _mm512_loadu_si512(x[i].qs + 64 * c)),
+                                       _mm512_permutexvar_epi16(word_idx2(2 * c, 2 * c + 1), sc));
         }
         acc = _mm512_fmadd_ps(_mm512_cvtepi32_ps(sumi), _mm512_set1_ps(x[i].d * f16(w[i].d)), acc);
     }
@@ -1002,6 +1021,7 @@ dot_q6_K_q8_K_avx512(int64_t n, const void *vw, const void *vx)
         const __m256i off = _mm256_slli_epi32(_mm256_madd_epi16(sc16, load256(x[i].bsums)), 5);
         const __m512i sc  = _mm512_castsi256_si512(sc16);
         __m512i sumi = _mm512_sub_epi32(_mm512_setzero_si512(), _mm512_zextsi256_si512(off));
+        #pragma GCC unroll 2
         for (int h = 0; h < 2; h++) {
             const __m512i ql = _mm512_loadu_si512(w[i].ql + 64 * h);
             const __m512i qh = _mm512_broadcast_i64x4(load256(w[i].qh + 32 * h));

@@ -334,28 +334,33 @@ sq_dequantize_row_q5_K(const void *x, float *y, int64_t n)
     }
 }
 
+/* The 256 quants of a Q6_K block, -32…31, in element order; element v
+ * has scale scales[v / 16]. */
+static void
+q6_K_unpack(const sq_block_q6_K *b, int8_t *q)
+{
+    for (int h = 0; h < 2; h++, q += 128) {  /* two halves of 128 */
+        const uint8_t *ql = b->ql + 64 * h;
+        const uint8_t *qh = b->qh + 32 * h;
+        for (int l = 0; l < 32; l++) {
+            q[l]      = (int8_t)(((ql[l] & 15) | ((qh[l] >> 0) & 3) << 4) - 32);
+            q[l + 32] = (int8_t)(((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4) - 32);
+            q[l + 64] = (int8_t)(((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4) - 32);
+            q[l + 96] = (int8_t)(((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4) - 32);
+        }
+    }
+}
+
 void
 sq_dequantize_row_q6_K(const void *x, float *y, int64_t n)
 {
     const sq_block_q6_K *b = x;
-    for (int64_t i = 0; i < n / SQ_QK_K; i++) {
+    int8_t q[SQ_QK_K];
+    for (int64_t i = 0; i < n / SQ_QK_K; i++, y += SQ_QK_K) {
         const float d = sq_f16_to_f32(b[i].d);
-        for (int h = 0; h < 2; h++, y += 128) {  /* two halves of 128 */
-            const uint8_t *ql = b[i].ql + 64 * h;
-            const uint8_t *qh = b[i].qh + 32 * h;
-            const int8_t  *sc = b[i].scales + 8 * h;
-            for (int l = 0; l < 32; l++) {
-                const int is = l / 16;
-                const int q1 = ((ql[l] & 15) | ((qh[l] >> 0) & 3) << 4) - 32;
-                const int q2 = ((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4) - 32;
-                const int q3 = ((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4) - 32;
-                const int q4 = ((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4) - 32;
-                y[l]      = d * (float)sc[is + 0] * (float)q1;
-                y[l + 32] = d * (float)sc[is + 2] * (float)q2;
-                y[l + 64] = d * (float)sc[is + 4] * (float)q3;
-                y[l + 96] = d * (float)sc[is + 6] * (float)q4;
-            }
-        }
+        q6_K_unpack(&b[i], q);
+        for (int v = 0; v < SQ_QK_K; v++)
+            y[v] = d * (float)b[i].scales[v / 16] * (float)q[v];
     }
 }
 
@@ -742,26 +747,20 @@ sq_vec_dot_q5_K_q8_K(int64_t n, const void *w, const void *x)
 float
 sq_vec_dot_q6_K_q8_K(int64_t n, const void *w, const void *x)
 {
+    /* Unpacking first also keeps GCC 12's AVX512-VNNI vectorizer, which
+     * miscompiles the fused form of this loop under -march=native, away. */
     const sq_block_q6_K *a = w;
     const sq_block_q8_K *b = x;
+    int8_t q[SQ_QK_K];
     float sum = 0.0f;
     for (int64_t i = 0; i < n / SQ_QK_K; i++) {
+        q6_K_unpack(&a[i], q);
         int sumi = 0;
-        for (int h = 0; h < 2; h++) {
-            const uint8_t *ql = a[i].ql + 64 * h;
-            const uint8_t *qh = a[i].qh + 32 * h;
-            const int8_t  *sc = a[i].scales + 8 * h;
-            const int8_t  *q8 = b[i].qs + 128 * h;
-            for (int g = 0; g < 2; g++) {  /* 16 values of each quarter share a scale */
-                int s1 = 0, s2 = 0, s3 = 0, s4 = 0;
-                for (int l = 16 * g; l < 16 * g + 16; l++) {
-                    s1 += (((ql[l] & 15) | ((qh[l] >> 0) & 3) << 4) - 32) * q8[l];
-                    s2 += (((ql[l + 32] & 15) | ((qh[l] >> 2) & 3) << 4) - 32) * q8[l + 32];
-                    s3 += (((ql[l] >> 4) | ((qh[l] >> 4) & 3) << 4) - 32) * q8[l + 64];
-                    s4 += (((ql[l + 32] >> 4) | ((qh[l] >> 6) & 3) << 4) - 32) * q8[l + 96];
-                }
-                sumi += sc[g] * s1 + sc[g + 2] * s2 + sc[g + 4] * s3 + sc[g + 6] * s4;
-            }
+        for (int g = 0; g < SQ_QK_K / 16; g++) {
+            int s = 0;
+            for (int l = 16 * g; l < 16 * g + 16; l++)
+                s += q[l] * b[i].qs[l];
+            sumi += a[i].scales[g] * s;
         }
         sum += sq_f16_to_f32(a[i].d) * b[i].d * (float)sumi;
     }

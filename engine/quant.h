@@ -122,7 +122,9 @@ sq_bf16 sq_f32_to_bf16(float f);
 /* Quantizes n floats into the row y of the kernel's type. */
 typedef void (*sq_quantize_fn)(const float *x, void *y, int64_t n);
 /* Dot product of a weight row w with an activation row x that is already in
- * sq_vec_dot_type(weight type). */
+ * sq_vec_dot_type(weight type).  Activation quants must lie in -127…127, as
+ * every quantizer here writes them: the SIMD Q8_0·Q8_0 kernels flip signs
+ * with byte negation, which cannot represent -(-128). */
 typedef float (*sq_vec_dot_fn)(int64_t n, const void *w, const void *x);
 /* Expands n elements of the row x into floats. */
 typedef void (*sq_dequant_fn)(const void *x, float *y, int64_t n);

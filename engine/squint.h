@@ -185,6 +185,10 @@ typedef struct {
     /* Test hook: the first pass's reply, fed instead of generated (as if the
      * model had written it, followed by <|im_end|>).  NULL normally. */
     const char        *forced_reply;
+    /* Called when a pass's prompt is in the context, before it generates
+     * (pass 1 or 2): the logits and image embeddings can be read then. */
+    void             (*on_prompt)(sq_session *s, int pass, void *user_data);
+    void              *user_data;
 } sq_ask_params;
 
 sq_ask_params sq_ask_default_params(void);

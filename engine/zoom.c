@@ -359,6 +359,8 @@ zoom_pass(sq_session *s, const sq_ask_params *p, const sq_image *const *orig, si
         a->zoomed = true;
         a->visual_full += tokens_since(s, &m2);
         emit_zoom(s, SQ_EVENT_ZOOM_DONE, &zi);
+        if (p->on_prompt)
+            p->on_prompt(s, 2, p->user_data);
         emit_turn(s, 2);
         st = run_pass(s, p, NULL, reply, err);
     }
@@ -378,6 +380,8 @@ error_pass(sq_session *s, const sq_ask_params *p, const char *error, strbuf *rep
     free(b.s);
     a->tool_call_error = true;
     if (st == SQ_OK) {
+        if (p->on_prompt)
+            p->on_prompt(s, 2, p->user_data);
         emit_turn(s, 2);
         st = run_pass(s, p, NULL, reply, err);
     }
@@ -434,6 +438,8 @@ ask(sq_session *s, const char *question, const sq_image *const *images, size_t n
             a->visual_low = tokens_since(s, &m1);
         else
             a->visual_full = tokens_since(s, &m1);
+        if (p->on_prompt)
+            p->on_prompt(s, 1, p->user_data);
         emit_turn(s, 1);
         st = run_pass(s, p, p->forced_reply, &reply, err);
         a->first_token_ms = s->stats.first_token_ms;

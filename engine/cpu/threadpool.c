@@ -1,8 +1,18 @@
-/* threadpool.c — persistent workers with a generation counter.
+/* threadpool.c — persistent workers that spin briefly between jobs.
  *
- * A job is published by bumping `generation`; workers claim chunks from an
- * atomic counter, so uneven chunks balance themselves.  The caller works too
- * and then waits for `active` to reach zero.
+ * A job is published by writing its fields, resetting `done`, storing the
+ * claim counter `next` (job tag in the high bits, item index in the low
+ * ones) and bumping `generation`.  Everyone — the caller included — claims
+ * chunks with a compare-and-swap on `next` that also checks the tag, so a
+ * worker that wakes up late can never claim items of a job that has moved
+ * on, and the caller returns as soon as every item is done, whether or not
+ * each worker took part.  That matters on a busy 2-core machine: a worker
+ * the scheduler has not run yet costs nothing but its share of the work.
+ *
+ * Idle workers spin on `generation` (with the CPU's pause hint, no system
+ * calls) for about a millisecond — decode issues a few hundred small jobs
+ * per token, microseconds apart — and then sleep on a condition variable;
+ * the publisher signals it only when someone sleeps.
  */
 #include "threadpool.h"
 
@@ -12,8 +22,21 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
-#define SPIN_ROUNDS 20000
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define cpu_relax() _mm_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield")
+#else
+#define cpu_relax() ((void)0)
+#endif
+
+#define TAG_SHIFT  40
+#define INDEX_MASK ((UINT64_C(1) << TAG_SHIFT) - 1)
+#define TAG_MASK   ((UINT64_C(1) << (64 - TAG_SHIFT)) - 1)
+#define SPIN_NS    1000000   /* idle spin before sleeping */
 
 typedef struct {
     sq_pool *pool;
@@ -21,30 +44,51 @@ typedef struct {
 } worker_arg;
 
 struct sq_pool {
-    int            n_threads;   /* including the caller */
-    pthread_t     *threads;
-    worker_arg    *args;
+    int             n_threads;   /* including the caller */
+    pthread_t      *threads;
+    worker_arg     *args;
     pthread_mutex_t lock;
     pthread_cond_t  wake;
-    /* the current job */
-    sq_pool_fn     fn;
-    void          *ctx;
-    int64_t        n_tasks, chunk;
-    atomic_int_fast64_t next;     /* next unclaimed item */
-    atomic_int     active;        /* workers still inside the job */
-    atomic_uint    generation;
-    atomic_bool    quit;
+    /* the current job, written before `next` and `generation` */
+    sq_pool_fn      fn;
+    void           *ctx;
+    int64_t         n_tasks, chunk;
+    /* the hot atomics on their own cache lines */
+    _Alignas(64) _Atomic uint64_t next;    /* tag << TAG_SHIFT | next unclaimed item */
+    _Alignas(64) _Atomic int64_t  done;    /* items finished */
+    _Alignas(64) _Atomic uint32_t generation;
+    _Atomic int     sleepers;
+    _Atomic bool    quit;
 };
 
-static void
-work(sq_pool *p, int thread)
+static uint64_t
+now_ns(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Claims and runs chunks of the job tagged `tag` until none is left. */
+static void
+work(sq_pool *p, uint64_t tag, int thread)
+{
+    uint64_t cur = atomic_load(&p->next);
     for (;;) {
-        int64_t first = atomic_fetch_add(&p->next, p->chunk);
-        if (first >= p->n_tasks)
+        if ((cur >> TAG_SHIFT) != tag)
             return;
-        int64_t last = first + p->chunk < p->n_tasks ? first + p->chunk : p->n_tasks;
+        /* Read after `next`: while an item of this tag is unclaimed the
+         * job cannot have been replaced, and a stale read only leads to a
+         * failing compare-and-swap. */
+        int64_t first = (int64_t)(cur & INDEX_MASK), n = p->n_tasks, chunk = p->chunk;
+        if (first >= n)
+            return;
+        int64_t last = first + chunk < n ? first + chunk : n;
+        if (!atomic_compare_exchange_weak(&p->next, &cur, (tag << TAG_SHIFT) | (uint64_t)last))
+            continue;
         p->fn(p->ctx, first, last, thread);
+        atomic_fetch_add(&p->done, last - first);
+        cur = atomic_load(&p->next);
     }
 }
 
@@ -53,26 +97,29 @@ worker_main(void *arg)
 {
     worker_arg *wa = arg;
     sq_pool *p = wa->pool;
-    int thread = wa->index;
-    unsigned seen = 0;
+    uint32_t seen = atomic_load(&p->generation);
     for (;;) {
-        unsigned gen;
-        int spins = 0;
-        while ((gen = atomic_load(&p->generation)) == seen && !atomic_load(&p->quit)) {
-            if (++spins < SPIN_ROUNDS) {
-                sched_yield();
-                continue;
+        uint32_t gen = atomic_load(&p->generation);
+        if (gen == seen && !atomic_load(&p->quit)) {
+            uint64_t t0 = now_ns();
+            for (int spins = 1; (gen = atomic_load(&p->generation)) == seen && !atomic_load(&p->quit); spins++) {
+                cpu_relax();
+                if (spins % 1024 == 0 && now_ns() - t0 > SPIN_NS)
+                    break;
             }
-            pthread_mutex_lock(&p->lock);
-            while (atomic_load(&p->generation) == seen && !atomic_load(&p->quit))
-                pthread_cond_wait(&p->wake, &p->lock);
-            pthread_mutex_unlock(&p->lock);
+            if (gen == seen && !atomic_load(&p->quit)) {
+                pthread_mutex_lock(&p->lock);
+                atomic_fetch_add(&p->sleepers, 1);
+                while ((gen = atomic_load(&p->generation)) == seen && !atomic_load(&p->quit))
+                    pthread_cond_wait(&p->wake, &p->lock);
+                atomic_fetch_sub(&p->sleepers, 1);
+                pthread_mutex_unlock(&p->lock);
+            }
         }
         if (atomic_load(&p->quit))
             return NULL;
         seen = gen;
-        work(p, thread);
-        atomic_fetch_sub(&p->active, 1);
+        work(p, gen & TAG_MASK, wa->index);
     }
 }
 
@@ -81,15 +128,17 @@ sq_pool_new(int n_threads, sq_pool **out, sq_error *err)
 {
     if (n_threads < 1)
         n_threads = 1;
-    sq_pool *p = calloc(1, sizeof *p);
+    sq_pool *p = aligned_alloc(64, (sizeof *p + 63) & ~(size_t)63);
     if (!p)
         return sq_error_set(err, SQ_ERR_NOMEM, "out of memory creating the thread pool");
+    memset(p, 0, sizeof *p);
     p->n_threads = n_threads;
     pthread_mutex_init(&p->lock, NULL);
     pthread_cond_init(&p->wake, NULL);
     p->threads = calloc((size_t)n_threads, sizeof *p->threads);
     p->args = calloc((size_t)n_threads, sizeof *p->args);
     if (!p->threads || !p->args) {
+        p->n_threads = 1;
         sq_pool_free(p);
         return sq_error_set(err, SQ_ERR_NOMEM, "out of memory creating the thread pool");
     }
@@ -137,7 +186,8 @@ sq_pool_run(sq_pool *p, sq_pool_fn fn, void *ctx, int64_t n_tasks, int64_t grain
         return;
     if (grain < 1)
         grain = 1;
-    /* Several chunks per thread so a slow core does not hold everyone up. */
+    /* Several chunks per thread so a slow or preempted core does not hold
+     * everyone up. */
     int64_t chunk = n_tasks / (p->n_threads * 4);
     if (chunk < grain)
         chunk = grain;
@@ -149,13 +199,23 @@ sq_pool_run(sq_pool *p, sq_pool_fn fn, void *ctx, int64_t n_tasks, int64_t grain
     p->ctx = ctx;
     p->n_tasks = n_tasks;
     p->chunk = chunk;
-    atomic_store(&p->next, 0);
-    atomic_store(&p->active, p->n_threads - 1);
-    pthread_mutex_lock(&p->lock);
-    atomic_fetch_add(&p->generation, 1);
-    pthread_cond_broadcast(&p->wake);
-    pthread_mutex_unlock(&p->lock);
-    work(p, 0);
-    while (atomic_load(&p->active) > 0)
-        ;
+    atomic_store(&p->done, 0);
+    uint32_t gen = atomic_load(&p->generation) + 1;
+    uint64_t tag = gen & TAG_MASK;
+    atomic_store(&p->next, tag << TAG_SHIFT);
+    atomic_store(&p->generation, gen);
+    if (atomic_load(&p->sleepers) > 0) {
+        pthread_mutex_lock(&p->lock);
+        pthread_cond_broadcast(&p->wake);
+        pthread_mutex_unlock(&p->lock);
+    }
+    work(p, tag, 0);
+    /* Chunks still running on workers: spin, then give the core away in
+     * case the worker we wait for shares it. */
+    for (int spins = 0; atomic_load(&p->done) < n_tasks; spins++) {
+        if (spins < 20000)
+            cpu_relax();
+        else
+            sched_yield();
+    }
 }

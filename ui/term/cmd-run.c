@@ -10,13 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "chat.h"
 #include "cli.h"
 #include "squint.h"
+#include "term-output.h"
 
 typedef struct {
     const char *model, *mmproj, *prompt, *raw_prompt, *backend;
-    const char *dump_logits, *dump_embd;
+    const char *dump_logits, *dump_embd, *policy, *forced_reply;
     const char **images;
     int         n_images;
     int         n_predict, threads, n_ctx;
@@ -36,7 +36,10 @@ usage(FILE *out)
             "  -m, --model FILE        text model GGUF (architecture qwen2vl)\n"
             "      --mmproj FILE       vision model GGUF (needed for images)\n"
             "      --image FILE        an image (PNG, JPEG, BMP, GIF, PNM); repeatable\n"
-            "  -p, --prompt TEXT       a question, wrapped in the chat template with the images before it\n"
+            "  -p, --prompt TEXT       a question about the images, asked the way --policy says\n"
+            "      --policy P          adaptive (VisionThink: half size first, the full image when the\n"
+            "                          model asks), low (half size only) or full (full size, plain chat\n"
+            "                          prompt); default: adaptive for VisionThink models, else full\n"
             "      --raw-prompt TEXT   the prompt as given, special tokens parsed; each <image> marker is\n"
             "                          replaced by the next image\n"
             "  -n, --n-predict N       tokens to generate (default 256)\n"
@@ -51,12 +54,14 @@ usage(FILE *out)
             "      --dump-logits FILE  write the float32 logits of the last prompt position\n"
             "      --dump-image-embd FILE  write every image's float32 embeddings, in order\n"
             "      --json              end with one JSON line: token counts, ids, timings\n"
-            "  -q, --quiet             do not stream the reply\n");
+            "  -q, --quiet             do not stream the reply\n"
+            "      --debug-forced-reply TEXT  use TEXT as the model's first reply (tests)\n");
 }
 
 enum {
     OPT_MMPROJ = 256, OPT_IMAGE, OPT_RAW, OPT_TEMP, OPT_SEED, OPT_DUMP_LOGITS, OPT_DUMP_EMBD, OPT_JSON,
-    OPT_IGNORE_EOS, OPT_BACKEND, OPT_KV_F32, OPT_TOP_K, OPT_TOP_P, OPT_MIN_P, OPT_REPEAT,
+    OPT_IGNORE_EOS, OPT_BACKEND, OPT_KV_F32, OPT_TOP_K, OPT_TOP_P, OPT_MIN_P, OPT_REPEAT, OPT_POLICY,
+    OPT_FORCED,
 };
 
 static bool
@@ -100,6 +105,7 @@ parse_args(int argc, char **argv, run_opts *o)
         { "top-k", required_argument, 0, OPT_TOP_K }, { "top-p", required_argument, 0, OPT_TOP_P },
         { "min-p", required_argument, 0, OPT_MIN_P }, { "repeat-penalty", required_argument, 0, OPT_REPEAT },
         { "quiet", no_argument, 0, 'q' },             { "help", no_argument, 0, 'h' },
+        { "policy", required_argument, 0, OPT_POLICY }, { "debug-forced-reply", required_argument, 0, OPT_FORCED },
         { 0, 0, 0, 0 },
     };
     o->images = calloc((size_t)argc, sizeof *o->images);
@@ -136,6 +142,8 @@ parse_args(int argc, char **argv, run_opts *o)
         case OPT_BACKEND: o->backend = optarg; break;
         case OPT_KV_F32: o->kv_f32 = true; break;
         case 'q': o->quiet = true; break;
+        case OPT_POLICY: o->policy = optarg; break;
+        case OPT_FORCED: o->forced_reply = optarg; break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return 2;
         }
@@ -151,6 +159,16 @@ parse_args(int argc, char **argv, run_opts *o)
     if (!o->model || (!o->prompt == !o->raw_prompt)) {
         fprintf(stderr, "squint-cli run: need -m MODEL and exactly one of -p or --raw-prompt\n");
         usage(stderr);
+        return 2;
+    }
+    if (o->policy && !o->prompt) {
+        fprintf(stderr, "squint-cli run: --policy applies to -p questions, not to --raw-prompt\n");
+        return 2;
+    }
+    sq_policy dummy;
+    sq_error perr = { 0 };
+    if (o->policy && sq_policy_parse(o->policy, &dummy, &perr) != SQ_OK) {
+        fprintf(stderr, "squint-cli run: %s\n", perr.msg);
         return 2;
     }
     if (o->n_images > 0 && !o->mmproj) {
@@ -170,16 +188,54 @@ write_floats(const char *path, const float *v, size_t n)
     return (fclose(f) == 0) && ok;
 }
 
+typedef struct {
+    const run_opts *o;
+    sq_model       *model;
+    sq_tokens       ids;
+    bool            dumped;
+    int             rc;
+} run_state;
+
 static bool
 on_token(int32_t id, const char *text, size_t len, void *user_data)
 {
-    (void)id;
-    const run_opts *o = user_data;
-    if (!o->quiet && len > 0) {
+    run_state *rs = user_data;
+    if (id >= 0)
+        sq_tokens_push(&rs->ids, id, NULL);
+    if (!rs->o->quiet && len > 0) {
         fwrite(text, 1, len, stdout);
         fflush(stdout);
     }
     return true;
+}
+
+static void
+on_event(const sq_event *ev, void *user_data)
+{
+    const run_state *rs = user_data;
+    if (!rs->o->quiet)
+        term_print_event(stdout, ev);
+}
+
+/* Writes the logits and image embeddings of the (first) prompt. */
+static void
+dump(sq_session *s, int pass, void *user_data)
+{
+    run_state *rs = user_data;
+    if (pass != 1 || rs->dumped)
+        return;
+    rs->dumped = true;
+    sq_model_info info = sq_model_get_info(rs->model);
+    size_t rows = 0;
+    const float *embd = sq_session_image_embd(s, &rows);
+    if (rs->o->dump_embd && !write_floats(rs->o->dump_embd, embd, rows * (size_t)info.n_embd)) {
+        fprintf(stderr, "squint-cli: cannot write %s: %s\n", rs->o->dump_embd, strerror(errno));
+        rs->rc = 1;
+    }
+    if (rs->o->dump_logits && !write_floats(rs->o->dump_logits, sq_session_logits(s), (size_t)info.n_vocab)) {
+        fprintf(stderr, "squint-cli: cannot write %s: %s\n", rs->o->dump_logits, strerror(errno));
+        rs->rc = 1;
+    }
 }
 
 static void
@@ -201,48 +257,9 @@ print_json(const sq_session *s, const sq_tokens *gen)
            (long long)st.n_generated, st.encode_ms, st.prefill_ms, st.decode_ms, st.first_token_ms, tps);
 }
 
-/* Loads the images, evaluates the prompt and generates. */
-static int
-run(const run_opts *o, sq_model *model)
+static sq_generate_params
+generate_params(const run_opts *o, run_state *rs)
 {
-    sq_error err = { 0 };
-    int rc = 1;
-    sq_session_params sp = sq_session_default_params();
-    if (o->n_ctx)
-        sp.n_ctx = o->n_ctx;
-    sp.kv_f32 = o->kv_f32;
-    sq_session *s = NULL;
-    sq_image *imgs = calloc((size_t)o->n_images + 1, sizeof *imgs);
-    const sq_image **ptrs = calloc((size_t)o->n_images + 1, sizeof *ptrs);
-    char *prompt = NULL;
-    sq_tokens gen;
-    sq_tokens_init(&gen);
-    if (!imgs || !ptrs) {
-        fprintf(stderr, "squint-cli: out of memory\n");
-        goto out;
-    }
-    for (int i = 0; i < o->n_images; i++) {
-        if (sq_image_load_file(o->images[i], NULL, &imgs[i], &err) != SQ_OK) {
-            fprintf(stderr, "squint-cli: %s: %s\n", o->images[i], err.msg);
-            goto out;
-        }
-        ptrs[i] = &imgs[i];
-    }
-    if (o->prompt && sq_chat_plain_prompt(NULL, o->prompt, (size_t)o->n_images, &prompt, &err) != SQ_OK)
-        goto fail;
-    if (sq_session_new(model, &sp, &s, &err) != SQ_OK ||
-        sq_session_eval_prompt(s, prompt ? prompt : o->raw_prompt, ptrs, (size_t)o->n_images, &err) != SQ_OK)
-        goto fail;
-    size_t rows = 0;
-    const float *embd = sq_session_image_embd(s, &rows);
-    if (o->dump_embd && !write_floats(o->dump_embd, embd, rows * (size_t)sq_model_get_info(model).n_embd)) {
-        fprintf(stderr, "squint-cli: cannot write %s: %s\n", o->dump_embd, strerror(errno));
-        goto out;
-    }
-    if (o->dump_logits && !write_floats(o->dump_logits, sq_session_logits(s), (size_t)sq_model_get_info(model).n_vocab)) {
-        fprintf(stderr, "squint-cli: cannot write %s: %s\n", o->dump_logits, strerror(errno));
-        goto out;
-    }
     sq_generate_params gp = sq_generate_default_params();
     gp.n_predict = o->n_predict;
     gp.ignore_eos = o->ignore_eos;
@@ -257,20 +274,95 @@ run(const run_opts *o, sq_model *model)
     if (o->repeat_penalty > 0)
         gp.sampling.repeat_penalty = o->repeat_penalty;
     gp.on_token = on_token;
-    gp.user_data = (void *)o;
-    if (sq_session_generate(s, &gp, &gen, NULL, &err) != SQ_OK)
-        goto fail;
+    gp.user_data = rs;
+    return gp;
+}
+
+/* --raw-prompt: the text as given, then plain generation. */
+static sq_status
+run_raw(const run_opts *o, sq_session *s, const sq_image *const *imgs, run_state *rs, sq_error *err)
+{
+    sq_status st = sq_session_eval_prompt(s, o->raw_prompt, imgs, (size_t)o->n_images, err);
+    if (st != SQ_OK)
+        return st;
+    dump(s, 1, rs);
+    sq_generate_params gp = generate_params(o, rs);
+    if ((st = sq_session_generate(s, &gp, NULL, NULL, err)) != SQ_OK)
+        return st;
     if (!o->quiet)
         printf("\n");
     if (o->json)
-        print_json(s, &gen);
-    rc = 0;
-    goto out;
-fail:
-    fprintf(stderr, "squint-cli: %s\n", err.msg);
+        print_json(s, &rs->ids);
+    return SQ_OK;
+}
+
+/* -p: a question through the VisionThink loop (or the plain template). */
+static sq_status
+run_question(const run_opts *o, sq_session *s, const sq_image *const *imgs, run_state *rs, sq_error *err)
+{
+    sq_ask_params ap = sq_ask_default_params();
+    ap.policy = sq_model_default_policy(rs->model);
+    if (o->policy)
+        sq_policy_parse(o->policy, &ap.policy, NULL);
+    ap.gen = generate_params(o, rs);
+    ap.forced_reply = o->forced_reply;
+    ap.on_prompt = dump;
+    ap.user_data = rs;
+    sq_callbacks cb = { on_event, NULL, rs };
+    sq_session_set_callbacks(s, &cb);
+    sq_answer a;
+    sq_status st = sq_session_ask(s, o->prompt, imgs, (size_t)o->n_images, &ap, &a, err);
+    if (st != SQ_OK)
+        return st;
+    if (!o->quiet) {
+        printf("\n");
+        if (a.answer && a.answer[0] && strcmp(a.answer, a.reply) != 0)
+            printf("\nanswer: %s\n", a.answer);
+    } else if (!o->json) {
+        printf("%s\n", a.answer ? a.answer : "");
+    }
+    if (a.n_images > 0 || a.visual_used > 0)
+        term_print_ledger(o->json ? stderr : stdout, &a);
+    if (o->json)
+        term_print_answer_json(stdout, s, ap.policy, &a, rs->ids.ids, rs->ids.n);
+    sq_answer_free(&a);
+    return SQ_OK;
+}
+
+/* Loads the images and runs the prompt or question. */
+static int
+run(const run_opts *o, sq_model *model)
+{
+    sq_error err = { 0 };
+    run_state rs = { .o = o, .model = model };
+    sq_tokens_init(&rs.ids);
+    sq_session_params sp = sq_session_default_params();
+    if (o->n_ctx)
+        sp.n_ctx = o->n_ctx;
+    sp.kv_f32 = o->kv_f32;
+    sq_session *s = NULL;
+    sq_image *imgs = calloc((size_t)o->n_images + 1, sizeof *imgs);
+    const sq_image **ptrs = calloc((size_t)o->n_images + 1, sizeof *ptrs);
+    int rc = 1;
+    if (!imgs || !ptrs) {
+        fprintf(stderr, "squint-cli: out of memory\n");
+        goto out;
+    }
+    for (int i = 0; i < o->n_images; i++) {
+        if (sq_image_load_file(o->images[i], NULL, &imgs[i], &err) != SQ_OK) {
+            fprintf(stderr, "squint-cli: %s: %s\n", o->images[i], err.msg);
+            goto out;
+        }
+        ptrs[i] = &imgs[i];
+    }
+    sq_status st = sq_session_new(model, &sp, &s, &err);
+    if (st == SQ_OK)
+        st = o->prompt ? run_question(o, s, ptrs, &rs, &err) : run_raw(o, s, ptrs, &rs, &err);
+    if (st != SQ_OK)
+        fprintf(stderr, "squint-cli: %s\n", err.msg);
+    rc = st == SQ_OK ? rs.rc : 1;
 out:
-    free(prompt);
-    sq_tokens_free(&gen);
+    sq_tokens_free(&rs.ids);
     sq_session_free(s);
     for (int i = 0; i < o->n_images; i++)
         sq_image_free(&imgs[i]);

@@ -12,6 +12,7 @@ typedef struct {
 } command;
 
 static const command commands[] = {
+    { "chat",       cmd_chat,       "chat about images in the terminal (interactive)" },
     { "run",        cmd_run,        "answer one prompt about images, streaming the reply" },
     { "inspect",    cmd_inspect,    "show a GGUF file's metadata and tensor table" },
     { "tokenize",   cmd_tokenize,   "print the token ids of a text" },
