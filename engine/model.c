@@ -3,6 +3,9 @@
 #include <string.h>
 
 #include "model-private.h"
+#ifdef SQ_HAVE_OPENCL
+#include "opencl-backend.h"
+#endif
 
 sq_model_params
 sq_model_default_params(void)
@@ -54,21 +57,39 @@ sq_model_load(const sq_model_params *p, sq_model **out, sq_error *err)
     if (!p || !p->text_path || !out)
         return sq_error_set(err, SQ_ERR_INVALID_ARG, "no text model given");
     *out = NULL;
-    if (p->backend && strcmp(p->backend, "cpu") != 0)
-        return sq_error_set(err, SQ_ERR_UNSUPPORTED, "unknown backend '%s' (available: cpu)", p->backend);
+    /* "auto": the OpenCL backend when a GPU is present, else the CPU */
+    const char *backend = p->backend ? p->backend : "cpu";
+    bool use_opencl = strcmp(backend, "opencl") == 0;
+#ifdef SQ_HAVE_OPENCL
+    if (strcmp(backend, "auto") == 0)
+        use_opencl = sq_opencl_has_gpu();
+#else
+    if (use_opencl)
+        return sq_error_set(err, SQ_ERR_UNSUPPORTED,
+                            "this build of Squint has no OpenCL backend (it was configured without OpenCL/CLBlast); "
+                            "use the cpu backend");
+#endif
+    if (!use_opencl && strcmp(backend, "cpu") != 0 && strcmp(backend, "auto") != 0)
+        return sq_error_set(err, SQ_ERR_UNSUPPORTED, "unknown backend '%s' (available: cpu, opencl, auto)", backend);
     sq_model *m = calloc(1, sizeof *m);
     if (!m)
         return sq_error_set(err, SQ_ERR_NOMEM, "out of memory");
     m->vision_start = m->vision_end = -1;
     progress(p, 0.0f);
+#ifdef SQ_HAVE_OPENCL
+    sq_status st = use_opencl ? sq_backend_opencl_new(NULL, &m->be, err) : sq_backend_cpu_new(p->n_threads, &m->be, err);
+#else
     sq_status st = sq_backend_cpu_new(p->n_threads, &m->be, err);
+#endif
     if (st == SQ_OK)
         st = sq_gguf_open(p->text_path, &m->text_file, err);
-    if (st == SQ_OK && (st = sq_tokenizer_load(m->text_file, &m->tok, err)) != SQ_OK)
-        sq_error_prefix(err, "tokenizer of %s", p->text_path);
-    progress(p, 0.2f);
+    /* The text model first: its architecture check names a wrong file
+     * (an mmproj in the text slot) better than a missing tokenizer would. */
     if (st == SQ_OK && (st = sq_text_model_load(m->be, m->text_file, &m->text, err)) != SQ_OK)
         sq_error_prefix(err, "text model %s", p->text_path);
+    progress(p, 0.5f);
+    if (st == SQ_OK && (st = sq_tokenizer_load(m->text_file, &m->tok, err)) != SQ_OK)
+        sq_error_prefix(err, "%s", p->text_path);
     if (st == SQ_OK && sq_tokenizer_n_vocab(m->tok) > m->text.hp.n_vocab)
         st = sq_error_set(err, SQ_ERR_FORMAT, "%s: the vocabulary has %d tokens but the embedding table %d rows",
                           p->text_path, sq_tokenizer_n_vocab(m->tok), m->text.hp.n_vocab);

@@ -356,6 +356,9 @@ sq_session_eval_prompt(sq_session *s, const char *prompt, const sq_image *const 
         }
         if (!hit)
             break;
+        if (!s->m->has_vision)
+            return sq_error_set(err, SQ_ERR_UNSUPPORTED,
+                                "the prompt has an <image> but this model has no vision part: load it with its mmproj file");
         if (used >= n_images)
             return sq_error_set(err, SQ_ERR_INVALID_ARG, "the prompt has more <image> markers than the %zu image(s) given",
                                 n_images);

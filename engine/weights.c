@@ -44,7 +44,10 @@ sq_weight_bind(sq_weight_set *ws, const sq_gguf *g, const char *name, int64_t co
         return sq_error_set(err, SQ_ERR_FORMAT,
                             "tensor '%s' has shape [%lld, %lld], expected [%lld, %lld]", name,
                             (long long)t->ne[0], (long long)t_rows, (long long)cols, (long long)rows);
-    if (!sq_quant_kernels_get()->dequantize[t->type])
+    /* A matrix (rows > 1) is multiplied, so it needs a dot-product kernel;
+     * a table or vector only needs to be readable. */
+    const sq_quant_kernels *k = sq_quant_kernels_get();
+    if (!k->dequantize[t->type] || (t_rows > 1 && !k->vec_dot[t->type]))
         return sq_error_set(err, SQ_ERR_UNSUPPORTED, "tensor '%s' has type %s, which Squint cannot compute with",
                             name, sq_type_get(t->type)->name);
     sq_buf *b = NULL;

@@ -350,7 +350,7 @@ run(const run_opts *o, sq_model *model)
     }
     for (int i = 0; i < o->n_images; i++) {
         if (sq_image_load_file(o->images[i], NULL, &imgs[i], &err) != SQ_OK) {
-            fprintf(stderr, "squint-cli: %s: %s\n", o->images[i], err.msg);
+            fprintf(stderr, "squint-cli: %s\n", err.msg);
             goto out;
         }
         ptrs[i] = &imgs[i];
