@@ -801,10 +801,11 @@ d8_words(const uint8_t *p, int stride)
     const __m512i idx = _mm512_setr_epi32(0 | (stride / 2) << 16, stride | (3 * stride / 2) << 16,
                                           2 * stride | (5 * stride / 2) << 16, 3 * stride | (7 * stride / 2) << 16,
                                           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
-    if (8 * stride - 2 < 128)  /* all eight within two registers */
+    if (7 * stride + 2 <= 128)  /* all eight within two registers (Q4_0) */
         return _mm512_castsi512_si128(_mm512_permutex2var_epi16(_mm512_loadu_si512(p), idx,
                                                                 _mm512_loadu_si512(p + 64)));
-    /* Four and four: the same pattern from the fifth block on. */
+    /* Four and four, the same pattern from the fifth block on (Q8_0): the
+     * last load ends at 4·stride + 128 ≤ 8·stride for stride ≥ 32. */
     const __m512i idx4 = _mm512_setr_epi32(0 | (stride / 2) << 16, stride | (3 * stride / 2) << 16,
                                            0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
     const uint8_t *q = p + 4 * stride;

@@ -770,9 +770,11 @@ sq_vec_dot_q6_K_q8_K(int64_t n, const void *w, const void *x)
 float
 sq_vec_dot_dequant(sq_type type, int64_t n, const void *w, const float *x)
 {
+    const sq_type_info *info = sq_type_get((uint32_t)type);
+    if (!info)
+        return NAN;
     const sq_dequant_fn dequant = sq_quant_kernels_scalar()->dequantize[type];
-    const sq_type_info *info    = sq_type_get((uint32_t)type);
-    if (!dequant || !info)
+    if (!dequant)
         return NAN;
     /* One super-block at a time: 256 is a multiple of every block size. */
     const int64_t chunk = SQ_QK_K;

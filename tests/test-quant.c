@@ -9,6 +9,7 @@
 #include <inttypes.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -139,14 +140,14 @@ static const type_desc types[] = {
     { SQ_TYPE_F32,  { -1, -1 } },
     { SQ_TYPE_F16,  { 0, -1 } },   /* the element itself */
     { SQ_TYPE_BF16, { -1, -1 } },
-    { SQ_TYPE_Q4_0, { 0, -1 } },
-    { SQ_TYPE_Q4_1, { 0, 2 } },
-    { SQ_TYPE_Q5_0, { 0, -1 } },
-    { SQ_TYPE_Q5_1, { 0, 2 } },
-    { SQ_TYPE_Q8_0, { 0, -1 } },
-    { SQ_TYPE_Q4_K, { 0, 2 } },
-    { SQ_TYPE_Q5_K, { 0, 2 } },
-    { SQ_TYPE_Q6_K, { 208, -1 } },
+    { SQ_TYPE_Q4_0, { offsetof(sq_block_q4_0, d), -1 } },
+    { SQ_TYPE_Q4_1, { offsetof(sq_block_q4_1, d), offsetof(sq_block_q4_1, m) } },
+    { SQ_TYPE_Q5_0, { offsetof(sq_block_q5_0, d), -1 } },
+    { SQ_TYPE_Q5_1, { offsetof(sq_block_q5_1, d), offsetof(sq_block_q5_1, m) } },
+    { SQ_TYPE_Q8_0, { offsetof(sq_block_q8_0, d), -1 } },
+    { SQ_TYPE_Q4_K, { offsetof(sq_block_q4_K, d), offsetof(sq_block_q4_K, dmin) } },
+    { SQ_TYPE_Q5_K, { offsetof(sq_block_q5_K, d), offsetof(sq_block_q5_K, dmin) } },
+    { SQ_TYPE_Q6_K, { offsetof(sq_block_q6_K, d), -1 } },
 };
 #define N_TYPES (sizeof types / sizeof types[0])
 
@@ -843,6 +844,7 @@ test_tables(void)
            "%s table: every computable type has dequantize, vec_dot and its activation quantizer", k->name);
     }
 
+    unsetenv("SQ_SIMD");
     const sq_quant_kernels *best = sq_quant_kernels_get();
     ok(best != NULL, "sq_quant_kernels_get picks %s", best ? best->name : "nothing");
     setenv("SQ_SIMD", "scalar", 1);
@@ -878,87 +880,86 @@ bench_run(void *p)
     return NULL;
 }
 
-/* GB/s of weights through `threads` threads, each on its own rows. */
+/* GB/s of weights through `threads` threads, each on its own rows: the best
+ * of `trials` passes, since the machine may be shared. */
 static double
 bench_gbs(sq_vec_dot_fn dot, const uint8_t *w, const void *x, int64_t n, int64_t rows, size_t row_bytes,
-          int threads, int reps)
+          int threads, int trials)
 {
-    bench_job jobs[2];
-    pthread_t tid[2];
-    const int64_t per = rows / threads;
-    for (int t = 0; t < threads; t++)
-        jobs[t] = (bench_job){ dot, w + (size_t)(t * per) * row_bytes, x, n, per, row_bytes, reps, 0.0f };
-    const double t0 = now_s();
-    for (int t = 1; t < threads; t++)
-        pthread_create(&tid[t], NULL, bench_run, &jobs[t]);
-    bench_run(&jobs[0]);
-    for (int t = 1; t < threads; t++)
-        pthread_join(tid[t], NULL);
-    const double dt = now_s() - t0;
-    return (double)per * threads * (double)row_bytes * reps / dt / 1e9;
+    double best = 0.0;
+    for (int trial = 0; trial < trials; trial++) {
+        bench_job jobs[2];
+        pthread_t tid[2];
+        const int64_t per = rows / threads;
+        for (int t = 0; t < threads; t++)
+            jobs[t] = (bench_job){ dot, w + (size_t)(t * per) * row_bytes, x, n, per, row_bytes, 1, 0.0f };
+        const double t0 = now_s();
+        for (int t = 1; t < threads; t++)
+            pthread_create(&tid[t], NULL, bench_run, &jobs[t]);
+        bench_run(&jobs[0]);
+        for (int t = 1; t < threads; t++)
+            pthread_join(tid[t], NULL);
+        best = fmax(best, (double)per * threads * (double)row_bytes / (now_s() - t0) / 1e9);
+    }
+    return best;
+}
+
+/* One cache-sized set of whole rows of sane weights, repeated through the
+ * buffer (so no kernel meets NaNs); returns the number of rows in the set. */
+static int64_t
+fill_bench_rows(const type_desc *td, uint8_t *mem, size_t size, size_t small, int64_t n, rng *r)
+{
+    const size_t  row_bytes = sq_type_row_size(td->type, n);
+    const int64_t rows      = (int64_t)(small / row_bytes);
+    const size_t  chunk     = (size_t)rows * row_bytes;
+    fill_sane(td, mem, rows * n, r);
+    for (size_t off = chunk; off + chunk <= size; off += chunk)
+        memcpy(mem + off, mem, chunk);
+    return rows;
 }
 
 static int
 run_bench(void)
 {
     const int64_t n = 4096;
-    const size_t big = (size_t)512 << 20;   /* well beyond any L3 */
-    const size_t small = (size_t)256 << 10; /* L2-resident */
+    const size_t big = (size_t)256 << 20;  /* well beyond any L3 */
+    const size_t small = (size_t)64 << 10; /* L2-resident */
     uint8_t *mem = xmalloc(big);
     rng r = { 9 };
-    for (size_t i = 0; i < big; i += 8) {
-        const uint64_t v = rng_u64(&r);
-        memcpy(mem + i, &v, 8);
-    }
-
-    /* Baseline: the fastest F32 dot streaming the whole buffer on 2 threads,
-     * as near to the memory's read bandwidth as a kernel gets. */
     const sq_quant_kernels *best = sq_quant_kernels_get();
-    float *xf = xmalloc((size_t)n * sizeof(float));
-    memset(xf, 0, (size_t)n * sizeof(float));
-    const int64_t f32_rows = (int64_t)(big / sq_type_row_size(SQ_TYPE_F32, n));
-    double read_bw = 0.0;
-    for (int rep = 0; rep < 3; rep++)
-        read_bw = fmax(read_bw, bench_gbs(best->vec_dot[SQ_TYPE_F32], mem, xf, n, f32_rows,
-                                          sq_type_row_size(SQ_TYPE_F32, n), 2, 1));
-    free(xf);
-    printf("# memory read bandwidth (%s F32 dot, 2 threads): %.1f GB/s; best of 3 runs each below\n",
-           best->name, read_bw);
-    printf("# %-6s %-7s %12s %12s %12s %9s\n", "type", "level", "1T cache", "1T memory", "2T memory", "2T/read");
-
     float *x = xmalloc((size_t)n * sizeof(float));
     fill_activations(x, n, &r, 0);
+    float *xf = xmalloc((size_t)n * sizeof(float));
+    memset(xf, 0, (size_t)n * sizeof(float));
+    const size_t f32_row = sq_type_row_size(SQ_TYPE_F32, n);
+
+    printf("# GB/s of weight data, best of several passes; \"read\" is the %s F32 dot on 2 threads\n"
+           "# streaming the same buffer just before, about the memory's read bandwidth\n", best->name);
+    printf("# %-6s %-7s %10s %10s %10s %10s %7s\n", "type", "level", "1T cache", "1T memory", "2T memory",
+           "2T read", "2T/read");
     for (size_t t = 0; t < N_TYPES; t++) {
         const sq_type wt = types[t].type, xt = sq_vec_dot_type(wt);
-        const size_t row_bytes = sq_type_row_size(wt, n);
-        /* Sane scales everywhere so no kernel meets NaNs: one cache-sized
-         * set of whole rows, repeated through the buffer. */
-        const int64_t rows_small = (int64_t)(small / row_bytes);
-        const size_t  chunk      = (size_t)rows_small * row_bytes;
-        fill_sane(&types[t], mem, rows_small * n, &r);
-        for (size_t off = chunk; off + chunk <= big; off += chunk)
-            memcpy(mem + off, mem, chunk);
-        const int64_t rows_big = (int64_t)(big / chunk) * rows_small;
+        const size_t  row_bytes  = sq_type_row_size(wt, n);
+        const int64_t rows_small = fill_bench_rows(&types[t], mem, big, small, n, &r);
+        const int64_t rows_big   = (int64_t)(big / ((size_t)rows_small * row_bytes)) * rows_small;
         void *xq = xmalloc(sq_type_row_size(xt, n));
         sq_quant_kernels_scalar()->quantize[xt](x, xq, n);
         for (int l = 0; l < N_LEVELS; l++) {
             const sq_quant_kernels *k = sq_quant_kernels_level((sq_simd_level)l);
             if (!k)
                 continue;
-            const int slow = l == 0;
-            const int64_t rows_mem = slow ? rows_big / 16 : rows_big;
-            double c1 = 0.0, m1 = 0.0, m2 = 0.0;
-            for (int rep = 0; rep < 3; rep++) {  /* best of 3: the machine may be shared */
-                c1 = fmax(c1, bench_gbs(k->vec_dot[wt], mem, xq, n, rows_small, row_bytes, 1, slow ? 10 : 200));
-                m1 = fmax(m1, bench_gbs(k->vec_dot[wt], mem, xq, n, rows_mem, row_bytes, 1, 1));
-                m2 = fmax(m2, bench_gbs(k->vec_dot[wt], mem, xq, n, rows_mem, row_bytes, 2, 1));
-            }
-            printf("# %-6s %-7s %8.1f GB/s %7.1f GB/s %7.1f GB/s %7.0f%%\n", tname(wt), k->name, c1, m1, m2,
-                   100.0 * m2 / read_bw);
+            const int64_t rows_mem = l == 0 ? rows_big / 16 : rows_big;
+            const double c1 = bench_gbs(k->vec_dot[wt], mem, xq, n, rows_small, row_bytes, 1, l == 0 ? 20 : 300);
+            const double m1 = bench_gbs(k->vec_dot[wt], mem, xq, n, rows_mem, row_bytes, 1, 3);
+            const double rd = bench_gbs(best->vec_dot[SQ_TYPE_F32], mem, xf, n, (int64_t)(big / f32_row), f32_row, 2, 3);
+            const double m2 = bench_gbs(k->vec_dot[wt], mem, xq, n, rows_mem, row_bytes, 2, 3);
+            printf("# %-6s %-7s %10.1f %10.1f %10.1f %10.1f %6.0f%%\n", tname(wt), k->name, c1, m1, m2, rd,
+                   100.0 * m2 / rd);
         }
         free(xq);
     }
     free(x);
+    free(xf);
     free(mem);
     return 0;
 }
