@@ -1,0 +1,246 @@
+"""train.py — trains the demo model on the synthetic world, resumably.
+
+    nohup nice -n 5 /usr/bin/python3 tools/demo/train.py --steps 7000 &
+
+Each step draws `--batch` samples (World(seed).sample(step * batch + b): the
+data stream is a pure function of the seed and the step, so a resumed run
+sees exactly what an uninterrupted one would).  A batch is either all
+VisionThink (the adaptive prompt: half-size image, and for zoom samples the
+tool-response turn with the full image) or, with probability --full-frac,
+all plain-template full-resolution questions (policy full).  The long system
+prompt is shared by the whole batch: it is run once per step (batch 1) and
+its keys/values are attended by every sample, which is exact and ~4x cheaper.
+Loss: cross-entropy on the assistant's reply tokens (and their <|im_end|>).
+
+Checkpoint (every --save-every steps and at the end, atomically):
+assets/demo-train/ckpt.pt with the fp32 weights, AdamW's moments stored in
+8 bits (blockwise; the second moment as ceil-rounded sqrt so it is never
+under-estimated) and the step.  log.jsonl next to it gets one line per
+--log-every steps: step, loss, samples/s, lr.
+"""
+import argparse
+import json
+import math
+import os
+import random
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+import world  # noqa: E402
+from model import Config, DemoVLM, Layout, embed_layout, n_params, pixels_of  # noqa: E402
+from vocab import Vocab  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+
+
+class Prompts:
+    """Token ids of the fixed prompt pieces, and layouts of samples."""
+
+    def __init__(self, vocab):
+        v = self.v = vocab
+        self.im_end = v["<|im_end|>"]
+        self.image_pad = v["<|image_pad|>"]
+        self.pad = v["<|endoftext|>"]
+        self.adaptive_prefix = v.encode(world.adaptive_prefix())
+        self.full_prefix = v.encode(world.full_prefix())
+        self.tool_prefix = v.encode(world.tool_prefix())
+        self.tool_suffix = v.encode(world.tool_suffix())
+
+    def adaptive(self, s, b, start):
+        l = Layout(self.image_pad, start)
+        l.image(world.HALF // 28, world.HALF // 28, ("low", b))
+        l.text(self.v.encode(world.first_suffix(s["question"])))
+        l.text(self.v.encode(s["replies"][0]) + [self.im_end], train=True)
+        if s["zoom"]:
+            l.text(self.tool_prefix)
+            l.image(world.SIZE // 28, world.SIZE // 28, ("full", b))
+            l.text(self.tool_suffix)
+            l.text(self.v.encode(s["replies"][1]) + [self.im_end], train=True)
+        return l
+
+    def full(self, s, b, start):
+        l = Layout(self.image_pad, start)
+        l.image(world.SIZE // 28, world.SIZE // 28, ("full", b))
+        l.text(self.v.encode(world.full_suffix(s["question"])))
+        l.text(self.v.encode(s["full_reply"]) + [self.im_end], train=True)
+        return l
+
+
+def prefix_kv(model, ids):
+    t = model.text
+    h = t.embd[torch.tensor(ids)][None]
+    P = len(ids)
+    pos = torch.arange(P).view(1, 1, P).expand(3, 1, P)
+    _, kvs = t(h, pos, want_kv=True)
+    return kvs, P
+
+
+def batch_loss(model, pr, samples, full_mode):
+    ids = pr.full_prefix if full_mode else pr.adaptive_prefix
+    kvs, P = prefix_kv(model, ids)
+    emb = {}
+    if full_mode:
+        px = torch.stack([pixels_of(s["image"]) for s in samples])
+        e = model.vision(px)
+        for b in range(len(samples)):
+            emb[("full", b)] = e[b]
+        layouts = [pr.full(s, b, P) for b, s in enumerate(samples)]
+    else:
+        px = torch.stack([pixels_of(world.half_image(s["image"])) for s in samples])
+        e = model.vision(px)
+        for b in range(len(samples)):
+            emb[("low", b)] = e[b]
+        zi = [b for b, s in enumerate(samples) if s["zoom"]]
+        if zi:
+            e = model.vision(torch.stack([pixels_of(samples[b]["image"]) for b in zi]))
+            for k, b in enumerate(zi):
+                emb[("full", b)] = e[k]
+        layouts = [pr.adaptive(s, b, P) for b, s in enumerate(samples)]
+    # zoom and direct samples differ a lot in length: run them as two groups
+    groups = [[l for l, s in zip(layouts, samples) if s["zoom"]], [l for l, s in zip(layouts, samples) if not s["zoom"]]]
+    total, n = 0.0, 0
+    for g in groups:
+        if not g:
+            continue
+        h, pos, labels = embed_layout(model, g, emb, pr.pad)
+        hn, _ = model.text(h, pos, past=kvs)
+        sel = labels != -100
+        logits = model.text.logits(hn[sel])
+        total = total + F.cross_entropy(logits, labels[sel], reduction="sum")
+        n += int(sel.sum())
+    return total / n, n
+
+
+# ---- compact optimizer state ----
+
+QB = 64
+
+
+def _q8(x, unsigned_ceil=False):
+    x = x.flatten().float()
+    n = x.numel()
+    pad = (-n) % QB
+    xb = F.pad(x, (0, pad)).view(-1, QB)
+    if unsigned_ceil:
+        s = xb.amax(1, keepdim=True).clamp_min(1e-30) / 255.0
+        q = torch.ceil(xb / s).clamp(0, 255).to(torch.uint8)
+    else:
+        s = xb.abs().amax(1, keepdim=True).clamp_min(1e-30) / 127.0
+        q = torch.round(xb / s).clamp(-127, 127).to(torch.int8)
+    return {"q": q, "s": s.squeeze(1), "n": n}
+
+
+def _dq8(d, shape):
+    x = (d["q"].float() * d["s"][:, None]).flatten()[:d["n"]]
+    return x.view(shape)
+
+
+def pack_opt(opt):
+    sd = opt.state_dict()
+    st = {}
+    for k, v in sd["state"].items():
+        st[k] = {"step": v["step"], "m": _q8(v["exp_avg"]), "r": _q8(v["exp_avg_sq"].sqrt(), True),
+                 "shape": tuple(v["exp_avg"].shape)}
+    return {"state": st, "param_groups": sd["param_groups"]}
+
+
+def unpack_opt(opt, packed):
+    st = {}
+    for k, v in packed["state"].items():
+        st[k] = {"step": v["step"], "exp_avg": _dq8(v["m"], v["shape"]),
+                 "exp_avg_sq": _dq8(v["r"], v["shape"]).pow(2)}
+    opt.load_state_dict({"state": st, "param_groups": packed["param_groups"]})
+
+
+def save(path, model, opt, step, args):
+    tmp = path + ".tmp"
+    torch.save({"step": step, "config": model.c.to_dict(), "model": model.state_dict(), "opt": pack_opt(opt),
+                "args": vars(args)}, tmp)
+    os.replace(tmp, path)
+
+
+def lr_at(step, a):
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    p = min(1.0, (step - a.warmup) / max(1, a.steps - a.warmup))
+    return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", default=os.path.join(ROOT, "assets", "demo-train", "ckpt.pt"))
+    ap.add_argument("--steps", type=int, default=7000, help="total steps of the schedule (resume continues)")
+    ap.add_argument("--stop-after", type=int, default=0, help="stop after this many steps in this sitting")
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1.5e-3)
+    ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--wd", type=float, default=0.01)
+    ap.add_argument("--full-frac", type=float, default=0.2)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--save-every", type=int, default=100)
+    ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    a = ap.parse_args()
+
+    torch.set_num_threads(a.threads)
+    os.makedirs(os.path.dirname(a.ckpt), exist_ok=True)
+    log_path = os.path.join(os.path.dirname(a.ckpt), "log.jsonl")
+    pr = Prompts(Vocab())
+    start = 0
+    if os.path.exists(a.ckpt) and not a.fresh:
+        ck = torch.load(a.ckpt)
+        c = Config(**{**ck["config"], "sections": tuple(ck["config"]["sections"])})
+        model = DemoVLM(c)
+        model.load_state_dict(ck["model"])
+        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd, betas=(0.9, 0.98))
+        unpack_opt(opt, ck["opt"])
+        start = ck["step"]
+        print(f"resumed from {a.ckpt} at step {start}", flush=True)
+    else:
+        torch.manual_seed(a.seed)
+        model = DemoVLM(Config())
+        opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd, betas=(0.9, 0.98))
+        if os.path.exists(log_path):
+            os.remove(log_path)
+    print(f"{n_params(model)} parameters; prefix {len(pr.adaptive_prefix)} tokens (adaptive), "
+          f"{len(pr.full_prefix)} (full)", flush=True)
+    w = world.World(a.seed)
+    t0, seen, acc_loss, acc_n = time.time(), 0, 0.0, 0
+    step = start
+    end = a.steps if not a.stop_after else min(a.steps, start + a.stop_after)
+    while step < end:
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, a)
+        full_mode = random.Random(a.seed * 7777 + step).random() < a.full_frac
+        samples = [w.sample(step * a.batch + b) for b in range(a.batch)]
+        loss, _ = batch_loss(model, pr, samples, full_mode)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        step += 1
+        seen += a.batch
+        acc_loss += loss.item()
+        acc_n += 1
+        if step % a.log_every == 0:
+            dt = time.time() - t0
+            rec = {"step": step, "loss": round(acc_loss / acc_n, 4), "samples_per_s": round(seen / dt, 2),
+                   "lr": round(lr_at(step - 1, a), 6), "time": round(time.time(), 1)}
+            print(json.dumps(rec), flush=True)
+            with open(log_path, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            t0, seen, acc_loss, acc_n = time.time(), 0, 0.0, 0
+        if step % a.save_every == 0 or step == end:
+            save(a.ckpt, model, opt, step, a)
+    print(f"done at step {step}; checkpoint {a.ckpt} ({os.path.getsize(a.ckpt) / 1e6:.1f} MB)", flush=True)
+
+
+if __name__ == "__main__":
+    main()

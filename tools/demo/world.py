@@ -1,0 +1,276 @@
+"""world.py — the demo model's synthetic world: "screenshots" and questions.
+
+Every image is a 224x224 canvas (the full image; the engine's VisionThink
+first look halves it to 112x112 with Pillow-exact Lanczos, which
+`half_image` reproduces): a background, often a title bar with a large word,
+2-5 coloured shapes, and one label box holding a word or a number, written
+either large (readable at half size) or small (readable only at full size).
+
+Question kinds (sample["kind"]):
+  a  answerable at low resolution: the colour of a shape, how many shapes of
+     a type, whether a shape is left or right, the (large) title;
+  b  the label in SMALL text: the model must call resize_image first;
+  c  the label in LARGE text: the same question as b, answered directly.
+
+Replies follow the VisionThink protocol (visionthink-protocol.md).  The
+protocol texts are read from engine/prompts/*.txt, byte for byte what the
+engine embeds.  Everything is a pure function of (seed, index).
+
+    python3 tools/demo/world.py --show 8 --out /tmp/world    # a few samples
+    python3 tools/demo/world.py --eval assets/demo-eval --seed 20250 --n 600
+"""
+import json
+import os
+import random
+import sys
+
+from PIL import Image, ImageDraw, ImageFont
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+PROMPTS = os.path.join(ROOT, "engine", "prompts")
+
+
+def _prompt(name):
+    with open(os.path.join(PROMPTS, name), "rb") as f:
+        return f.read().decode("utf-8")
+
+
+SYSTEM = _prompt("visionthink-system.txt")
+USER = _prompt("visionthink-user.txt")
+PLAIN_SYSTEM = _prompt("plain-system.txt")
+TOOL_INTRO = _prompt("visionthink-tool-response-intro.txt")
+TOOL_AFTER = _prompt("visionthink-tool-response-after.txt")
+
+TOOL_CALL = '<tool_call>\n{"name": "resize_image", "arguments": {"action": "resize"}}\n</tool_call>'
+
+SIZE = 224          # full image side (8 x 28): 64 visual tokens
+HALF = SIZE // 2    # first look: 112 = 4 x 28, 16 visual tokens
+
+FONT_DIR = "/usr/share/fonts/truetype/dejavu"
+FONT_BOLD = os.path.join(FONT_DIR, "DejaVuSans-Bold.ttf")
+
+COLORS = {
+    "red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220), "yellow": (235, 200, 30),
+    "orange": (245, 130, 20), "purple": (140, 50, 180), "black": (20, 20, 20),
+}
+SHAPES = ["circle", "square", "triangle"]
+WORDS = ["apple", "river", "stone", "cloud", "tiger", "house", "light", "green", "table", "music",
+         "paper", "water", "plant", "smile", "train", "night", "sugar", "money", "happy", "phone",
+         "bread", "chair", "dream", "ocean", "field", "glass", "horse", "movie", "north", "south"]
+TITLES = ["Home", "News", "Shop", "Mail", "Maps", "Docs", "Help", "Games", "Notes", "Photos", "Music", "Store"]
+BACKGROUNDS = [(250, 250, 250), (240, 240, 235), (230, 236, 244), (245, 238, 225), (236, 244, 236)]
+
+SMALL_FONT = (9, 11)    # px: illegible at half size (4-5 px), legible at full
+LARGE_FONT = (22, 28)   # px: legible at half size (11-14 px)
+
+KIND_WEIGHTS = {"a": 0.45, "b": 0.30, "c": 0.25}
+
+_fonts = {}
+
+
+def font(size):
+    if size not in _fonts:
+        _fonts[size] = ImageFont.truetype(FONT_BOLD, size)
+    return _fonts[size]
+
+
+# ---- prompts (as engine/zoom.c builds them) ----
+
+def adaptive_prefix():
+    """Turn 1 up to the first image (policies adaptive and low)."""
+    return "<|im_start|>system\n" + SYSTEM + "<|im_end|>\n<|im_start|>user\n" + USER + "\n<|vision_start|>"
+
+
+def first_suffix(question):
+    return "<|vision_end|>\n" + question + "<|im_end|>\n<|im_start|>assistant\n"
+
+
+def tool_prefix():
+    """After the assistant's <|im_end|> (no newline between), up to the full image."""
+    return "<|im_start|>user\n<tool_response>\n" + TOOL_INTRO + "\n<|vision_start|>"
+
+
+def tool_suffix():
+    return "<|vision_end|>\n</tool_response>\n" + TOOL_AFTER + "<|im_end|>\n<|im_start|>assistant\n"
+
+
+def full_prefix():
+    """Policy full: the plain chat template, the image before the text."""
+    return "<|im_start|>system\n" + PLAIN_SYSTEM + "<|im_end|>\n<|im_start|>user\n<|vision_start|>"
+
+
+def full_suffix(question):
+    return "<|vision_end|>" + question + "<|im_end|>\n<|im_start|>assistant\n"
+
+
+def half_image(img):
+    """The engine's first-look image: Lanczos to (w div 2, h div 2) (Pillow-exact in both)."""
+    return img.resize((img.width // 2, img.height // 2), Image.LANCZOS)
+
+
+# ---- the generator ----
+
+def _overlaps(box, boxes, pad=4):
+    x0, y0, x1, y1 = box
+    for a0, b0, a1, b1 in boxes:
+        if x0 < a1 + pad and a0 < x1 + pad and y0 < b1 + pad and b0 < y1 + pad:
+            return True
+    return False
+
+
+class World:
+    def __init__(self, seed=0, kind_weights=None):
+        self.seed = seed
+        self.kind_weights = kind_weights or KIND_WEIGHTS
+
+    def rng(self, index):
+        return random.Random(self.seed * 1000003 + index * 7919 + 17)
+
+    def sample(self, index, kind=None):
+        r = self.rng(index)
+        if kind is None:
+            kinds = list(self.kind_weights)
+            kind = r.choices(kinds, weights=[self.kind_weights[k] for k in kinds])[0]
+        bg = r.choice(BACKGROUNDS)
+        img = Image.new("RGB", (SIZE, SIZE), bg)
+        d = ImageDraw.Draw(img)
+        boxes = []
+
+        # title bar
+        has_title = r.random() < 0.6
+        title = r.choice(TITLES)
+        top = 0
+        if has_title:
+            th = r.randint(34, 40)
+            bar = tuple(max(0, c - r.randint(25, 60)) for c in bg)
+            d.rectangle([0, 0, SIZE - 1, th], fill=bar)
+            f = font(r.randint(*LARGE_FONT))
+            tw = d.textlength(title, font=f)
+            d.text((r.randint(6, max(6, int(SIZE - tw - 6))), th // 2), title, font=f, fill=(20, 20, 20), anchor="lm")
+            top = th + 2
+            boxes.append((0, 0, SIZE, th))
+
+        # the label: a word or a number, small or large
+        small = kind == "b" or (kind == "a" and r.random() < 0.5)
+        is_number = r.random() < 0.5
+        text = str(r.randint(10, 999)) if is_number else r.choice(WORDS)
+        fs = r.randint(*(SMALL_FONT if small else LARGE_FONT))
+        f = font(fs)
+        tw = int(d.textlength(text, font=f))
+        pad = max(3, fs // 3)
+        bw, bh = tw + 2 * pad, fs + 2 * pad
+        for _ in range(50):
+            x0, y0 = r.randint(4, SIZE - bw - 4), r.randint(top + 4, SIZE - bh - 4)
+            lbox = (x0, y0, x0 + bw, y0 + bh)
+            if not _overlaps(lbox, boxes):
+                break
+        d.rectangle(lbox, fill=(255, 255, 255), outline=(90, 90, 90))
+        d.text((x0 + pad, y0 + bh / 2), text, font=f, fill=(0, 0, 0), anchor="lm")
+        boxes.append(lbox)
+
+        # shapes
+        n = r.randint(2, 5)
+        shapes = []
+        for _ in range(n):
+            sh = r.choice(SHAPES)
+            col = r.choice(list(COLORS))
+            s = r.randint(22, 40)
+            for _ in range(50):
+                x0, y0 = r.randint(4, SIZE - s - 4), r.randint(top + 4, SIZE - s - 4)
+                box = (x0, y0, x0 + s, y0 + s)
+                if not _overlaps(box, boxes):
+                    break
+            else:
+                continue
+            boxes.append(box)
+            shapes.append((sh, col, box))
+            c = COLORS[col]
+            if sh == "circle":
+                d.ellipse(box, fill=c)
+            elif sh == "square":
+                d.rectangle(box, fill=c)
+            else:
+                d.polygon([(x0 + s / 2, y0), (x0 + s, y0 + s), (x0, y0 + s)], fill=c)
+
+        # the question
+        if kind == "a":
+            question, answer, think = self._low_question(r, shapes, has_title, title)
+            replies = [f"<think>{think}</think><answer>{answer}</answer>"]
+            full_reply = replies[0]
+            zoom = False
+        else:
+            what = "number" if is_number else "word"
+            question = r.choice([f"What {what} is written on the label?", f"What {what} does the label show?",
+                                 f"Read the {what} on the label."])
+            answer = text
+            full_reply = f"<think>The label reads {text}.</think><answer>{text}</answer>"
+            if kind == "b":
+                replies = ["<think>The label text is too small to read at this resolution. "
+                           "I need the full image.</think>\n" + TOOL_CALL,
+                           f"<think>In the full image the label reads {text}.</think><answer>{text}</answer>"]
+                zoom = True
+            else:
+                replies = [f"<think>The label text is large enough to read: {text}.</think><answer>{text}</answer>"]
+                zoom = False
+        return {"index": index, "kind": kind, "image": img, "question": question, "answer": answer,
+                "replies": replies, "full_reply": full_reply, "zoom": zoom, "small_label": small,
+                "label": text}
+
+    def _low_question(self, r, shapes, has_title, title):
+        options = ["color", "count", "side"] + (["title"] if has_title else [])
+        q = r.choice(options)
+        types = [s[0] for s in shapes]
+        if q == "title":
+            return "What is the title of the page?", title, f"The title at the top says {title}."
+        if q == "count":
+            sh = r.choice(SHAPES)
+            k = types.count(sh)
+            return (f"How many {sh}s are there?", str(k),
+                    f"I count {k} {sh}{'' if k == 1 else 's'}.")
+        unique = [s for s in shapes if types.count(s[0]) == 1]
+        if not unique:
+            sh = r.choice(SHAPES)
+            k = types.count(sh)
+            return (f"How many {sh}s are there?", str(k), f"I count {k} {sh}{'' if k == 1 else 's'}.")
+        sh, col, box = r.choice(unique)
+        if q == "side":
+            cx = (box[0] + box[2]) / 2
+            side = "left" if cx < SIZE / 2 else "right"
+            return (f"Is the {sh} on the left or the right?", side, f"The {sh} is on the {side} side.")
+        return f"What color is the {sh}?", col, f"The {sh} is {col}."
+
+
+def main(argv):
+    import argparse
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=20250)
+    ap.add_argument("--show", type=int, default=0, help="write N samples as PNG + text to --out")
+    ap.add_argument("--out", default="/tmp/squint-world")
+    ap.add_argument("--eval", metavar="DIR", help="write a held-out set: DIR/images/*.png + DIR/questions.jsonl")
+    ap.add_argument("--n", type=int, default=600, help="questions in --eval (kinds balanced a/b/c)")
+    a = ap.parse_args(argv)
+    w = World(a.seed)
+    if a.show:
+        os.makedirs(a.out, exist_ok=True)
+        for i in range(a.show):
+            s = w.sample(i)
+            s["image"].save(os.path.join(a.out, f"{i:03d}.png"))
+            half_image(s["image"]).save(os.path.join(a.out, f"{i:03d}-half.png"))
+            print(i, s["kind"], s["question"], "->", s["answer"], "|", " || ".join(s["replies"]))
+    if a.eval:
+        os.makedirs(os.path.join(a.eval, "images"), exist_ok=True)
+        kinds = "abc"
+        with open(os.path.join(a.eval, "questions.jsonl"), "w") as f:
+            for i in range(a.n):
+                s = w.sample(i, kind=kinds[i % 3])
+                name = f"images/{i:04d}.png"
+                s["image"].save(os.path.join(a.eval, name))
+                rec = {k: s[k] for k in ("index", "kind", "question", "answer", "zoom", "label")}
+                rec["image"] = name
+                f.write(json.dumps(rec) + "\n")
+        print(f"wrote {a.n} questions to {a.eval}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
