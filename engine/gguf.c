@@ -642,7 +642,7 @@ lookup(const sq_gguf *g, const char *key, const gguf_kv **kv, sq_error *err)
 static sq_status
 get_int(const sq_gguf *g, const char *key, int64_t lo, int64_t hi, int64_t *out, sq_error *err)
 {
-    const gguf_kv *kv;
+    const gguf_kv *kv = NULL;
     sq_status st = lookup(g, key, &kv, err);
     if (st != SQ_OK)
         return st;
@@ -685,7 +685,7 @@ sq_gguf_get_i64(const sq_gguf *g, const char *key, int64_t *out, sq_error *err)
 sq_status
 sq_gguf_get_u64(const sq_gguf *g, const char *key, uint64_t *out, sq_error *err)
 {
-    const gguf_kv *kv;
+    const gguf_kv *kv = NULL;
     sq_status st = lookup(g, key, &kv, err);
     if (st != SQ_OK)
         return st;
@@ -703,7 +703,7 @@ sq_gguf_get_u64(const sq_gguf *g, const char *key, uint64_t *out, sq_error *err)
 sq_status
 sq_gguf_get_f32(const sq_gguf *g, const char *key, float *out, sq_error *err)
 {
-    const gguf_kv *kv;
+    const gguf_kv *kv = NULL;
     sq_status st = lookup(g, key, &kv, err);
     if (st != SQ_OK)
         return st;
@@ -724,7 +724,7 @@ sq_gguf_get_f32(const sq_gguf *g, const char *key, float *out, sq_error *err)
 sq_status
 sq_gguf_get_bool(const sq_gguf *g, const char *key, bool *out, sq_error *err)
 {
-    const gguf_kv *kv;
+    const gguf_kv *kv = NULL;
     sq_status st = lookup(g, key, &kv, err);
     if (st != SQ_OK)
         return st;
@@ -738,7 +738,7 @@ sq_gguf_get_bool(const sq_gguf *g, const char *key, bool *out, sq_error *err)
 sq_status
 sq_gguf_get_str(const sq_gguf *g, const char *key, sq_str *out, sq_error *err)
 {
-    const gguf_kv *kv;
+    const gguf_kv *kv = NULL;
     sq_status st = lookup(g, key, &kv, err);
     if (st != SQ_OK)
         return st;
@@ -755,7 +755,7 @@ sq_gguf_get_str(const sq_gguf *g, const char *key, sq_str *out, sq_error *err)
 sq_status
 sq_gguf_get_array(const sq_gguf *g, const char *key, sq_gguf_array *out, sq_error *err)
 {
-    const gguf_kv *kv;
+    const gguf_kv *kv = NULL;
     sq_status st = lookup(g, key, &kv, err);
     if (st != SQ_OK)
         return st;

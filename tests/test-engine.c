@@ -24,6 +24,12 @@
 
 #include "squint.h"
 #include "tap.h"
+#ifdef SQ_HAVE_OPENCL
+#include "opencl-backend.h"
+#endif
+
+/* argv[2]: the backend to run on ("cpu" when absent). */
+static const char *backend_name = "cpu";
 
 static char *
 read_file(const char *path, size_t *size)
@@ -127,6 +133,7 @@ get_model(model_cache *mc, const char *dir, const char *text, const char *mmproj
     p.text_path = tp;
     p.mmproj_path = mmproj ? mp : NULL;
     p.n_threads = 2;
+    p.backend = backend_name;
     sq_error err = { 0 };
     if (sq_model_load(&p, &mc->model, &err) != SQ_OK) {
         diag("loading %s: %s", key, err.msg);
@@ -255,6 +262,23 @@ out:
 int
 main(int argc, char **argv)
 {
+    if (argc > 2)
+        backend_name = argv[2];
+    if (strcmp(backend_name, "opencl") == 0) {
+#ifdef SQ_HAVE_OPENCL
+        sq_opencl_device_info *devs = NULL;
+        size_t n_dev = 0;
+        sq_opencl_list_devices(&devs, &n_dev, NULL);
+        free(devs);
+        if (n_dev == 0) {
+            printf("1..0 # SKIP no OpenCL device\n");
+            return 0;
+        }
+#else
+        printf("1..0 # SKIP built without OpenCL\n");
+        return 0;
+#endif
+    }
     char dir[512];
     snprintf(dir, sizeof dir, "%s/tiny", tap_data_dir());
     char path[1024];

@@ -7,11 +7,18 @@ packages=(
   # build
   gcc meson ninja-build pkg-config
   # engine
-  libpcre2-dev libstb-dev
+  libpcre2-dev libstb-dev libcjson-dev
   # terminal assistant
   libedit-dev
-  # tests: reading the reference outputs
-  libcjson-dev
+  # OpenCL backend (PoCL runs it on the CPU where there is no GPU)
+  ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd
+  # model's-eye view
+  libsdl2-dev
+  # desktop app
+  libgtk-4-dev libadwaita-1-dev libpoppler-glib-dev libsqlite3-dev
+  adwaita-icon-theme librsvg2-common shared-mime-info gettext
+  # desktop app tests: a virtual display and the validators
+  xvfb xauth desktop-file-utils appstream
   # tests: fuzzing (libFuzzer ships with clang), sanitizers
   clang
 )

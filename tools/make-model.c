@@ -10,7 +10,8 @@
  * writes PREFIX-text.gguf and PREFIX-mmproj.gguf.  The tokenizer keys are
  * copied from --vocab (any text GGUF; by default the tiny test model), so the
  * result tokenizes; the embedding table has the preset's row count, which
- * must be at least the vocabulary size.
+ * must be at least the vocabulary size, and the token list is padded to it
+ * with unused "[PAD<id>]" tokens, as Qwen's own vocabulary is.
  *
  * Weights are N(0, 0.02), norm weights 1 + N(0, 0.02), biases N(0, 0.02), from
  * a seeded xoshiro256** stream per tensor (the same seed gives the same
@@ -205,9 +206,12 @@ add_patch_kernel(maker *mk, const char *name, sq_type type, int n_embd)
 
 /* ---- metadata ---- */
 
-/* Copies every tokenizer.* key of the vocabulary file, in its order. */
+/* Copies every tokenizer.* key of the vocabulary file, in its order.  The
+ * token list (and its types) is padded to n_rows entries with "[PAD<id>]"
+ * tokens of type UNUSED, as in the real Qwen2.5 vocabulary, whose embedding
+ * table is also larger than its token count. */
 static bool
-copy_tokenizer(sq_gguf_writer *w, const sq_gguf *g, int *n_tokens)
+copy_tokenizer(sq_gguf_writer *w, const sq_gguf *g, int64_t n_rows, int *n_tokens)
 {
     sq_error err = { 0 };
     *n_tokens = 0;
@@ -250,27 +254,46 @@ copy_tokenizer(sq_gguf_writer *w, const sq_gguf *g, int *n_tokens)
             sq_gguf_array a;
             if ((st = sq_gguf_get_array(g, key, &a, &err)) != SQ_OK)
                 break;
+            bool is_tokens = strcmp(key, "tokenizer.ggml.tokens") == 0;
+            bool is_types = strcmp(key, "tokenizer.ggml.token_type") == 0;
+            uint64_t count = (is_tokens || is_types) && (uint64_t)n_rows > a.count ? (uint64_t)n_rows : a.count;
             if (a.elem_type == SQ_GGUF_STRING) {
-                char **strs = calloc(a.count ? a.count : 1, sizeof *strs);
+                char **strs = calloc(count ? count : 1, sizeof *strs);
                 bool ok = strs != NULL;
-                for (uint64_t k = 0; ok && k < a.count; k++) {
-                    sq_str s = sq_gguf_array_str(&a, k);
-                    ok = (strs[k] = strndup(s.ptr, s.len)) != NULL;
+                for (uint64_t k = 0; ok && k < count; k++) {
+                    if (k < a.count) {
+                        sq_str s = sq_gguf_array_str(&a, k);
+                        strs[k] = strndup(s.ptr, s.len);
+                    } else {
+                        char pad[32];
+                        snprintf(pad, sizeof pad, "[PAD%llu]", (unsigned long long)k);
+                        strs[k] = strdup(pad);
+                    }
+                    ok = strs[k] != NULL;
                 }
                 if (ok)
-                    sq_gguf_writer_set_str_array(w, key, (const char *const *)strs, a.count);
-                for (uint64_t k = 0; strs && k < a.count; k++)
+                    sq_gguf_writer_set_str_array(w, key, (const char *const *)strs, count);
+                for (uint64_t k = 0; strs && k < count; k++)
                     free(strs[k]);
                 free(strs);
                 if (!ok)
                     return false;
+            } else if (is_types && a.elem_type == SQ_GGUF_INT32) {
+                int32_t *types = malloc(count * sizeof *types);
+                if (!types)
+                    return false;
+                memcpy(types, a.data, a.count * sizeof *types);
+                for (uint64_t k = a.count; k < count; k++)
+                    types[k] = 5; /* UNUSED */
+                sq_gguf_writer_set_array(w, key, SQ_GGUF_INT32, types, count);
+                free(types);
             } else if (a.data) {
                 sq_gguf_writer_set_array(w, key, a.elem_type, a.data, a.count);
             } else {
                 fprintf(stderr, "squint-make-model: %s: nested arrays are not copied\n", key);
                 return false;
             }
-            if (strcmp(key, "tokenizer.ggml.tokens") == 0)
+            if (is_tokens)
                 *n_tokens = (int)a.count;
             break;
         }
@@ -379,7 +402,7 @@ write_text(const options *o, int n_layer)
     if (!quantized)
         sq_gguf_writer_set_u32(w, "general.file_type", file_type(o->type));
     int n_tokens = 0;
-    bool ok = copy_tokenizer(w, vocab, &n_tokens);
+    bool ok = copy_tokenizer(w, vocab, p->n_vocab_rows, &n_tokens);
     sq_gguf_close(vocab);
     if (ok && n_tokens > p->n_vocab_rows) {
         fprintf(stderr, "squint-make-model: the vocabulary has %d tokens, more than the %d embedding rows\n",
@@ -416,7 +439,7 @@ write_text(const options *o, int n_layer)
         ok = false;
     }
     if (ok)
-        printf("%s: %d layers, %lld × %d embedding (%d tokens), %s, %.1f MB of tensors\n", path, n_layer,
+        printf("%s: %d layers, %lld × %d embedding (%d real tokens), %s, %.1f MB of tensors\n", path, n_layer,
                (long long)rows, p->n_embd, n_tokens, o->type_name, (double)mk.bytes / 1e6);
     sq_gguf_writer_free(w);
     return ok;

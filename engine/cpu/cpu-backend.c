@@ -7,10 +7,19 @@
  * "vec_dot type" (F16 for F16 weights, Q8_0 for Q4_0/Q8_0, Q8_K for K-quants)
  * before the dot products, and an F16 KV cache rounds Q and the softmax
  * weights to F16 inside attention.
+ *
+ * Speed: a matmul of one or a few rows (decode) streams each weight row once
+ * through quant.h's vec_dot; one of GEMM_MIN_ROWS rows or more (prefill,
+ * vision) runs a blocked float GEMM on dequantized weights and rounded
+ * activations (same products, other summation order).  Attention works on
+ * blocks of queries that share their keys, and a windowed mask visits only
+ * the query's window.  With SQ_SIMD=scalar both fall back to the plain
+ * per-row code.
  */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -22,7 +31,13 @@ struct sq_buf {
     void *data;
     size_t size;
     bool  owned;   /* false: wraps caller memory (mapped weights) */
+    bool  mapped;  /* owned anonymous mapping (large buffers) */
 };
+
+/* Buffers from this size on are anonymous mappings: zeroed by the kernel
+ * page by page on first touch, so the slots of a KV cache or the rows of a
+ * batch buffer that are never used never become resident. */
+#define MAP_THRESHOLD ((size_t)1 << 20)
 
 typedef struct {
     sq_backend             base;
@@ -31,6 +46,8 @@ typedef struct {
     /* Scratch for quantized activations, grown on demand. */
     void                  *scratch;
     size_t                 scratch_size;
+    bool                   simd_attn;   /* sq_cpu_attn_run (not with SQ_SIMD=scalar) */
+    bool                   gemm;        /* sq_cpu_gemm_f32 for many rows (AVX-512 kernels only) */
 } cpu_backend;
 
 static inline void *
@@ -44,6 +61,11 @@ check_mat(const sq_mat *m, const char *what, sq_error *err)
 {
     if (!m || !m->buf)
         return sq_error_set(err, SQ_ERR_INVALID_ARG, "%s: no buffer", what);
+    /* A row that is not a whole number of blocks has no size: refuse it
+     * rather than address every row at offset 0. */
+    if (m->cols < 0 || m->rows < 0 || (m->cols > 0 && sq_type_row_size(m->type, m->cols) == 0))
+        return sq_error_set(err, SQ_ERR_INVALID_ARG, "%s: %lld columns are not a whole number of %s blocks", what,
+                            (long long)m->cols, sq_type_get(m->type) ? sq_type_get(m->type)->name : "?");
     size_t bytes = sq_mat_bytes(m);
     if (m->offset > m->buf->size || bytes > m->buf->size - m->offset)
         return sq_error_set(err, SQ_ERR_INVALID_ARG, "%s: view [%zu, +%zu) exceeds its %zu-byte buffer",
@@ -67,13 +89,19 @@ cpu_buf_alloc(sq_backend *be, size_t size, sq_buf **out, sq_error *err)
     sq_buf *b = calloc(1, sizeof *b);
     /* 64-byte alignment for the SIMD loads; zeroed so stale data never leaks. */
     size_t rounded = (size + 63) & ~(size_t)63;
-    if (b)
+    if (b && rounded >= MAP_THRESHOLD) {
+        void *p = mmap(NULL, rounded, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        b->data = p == MAP_FAILED ? NULL : p;
+        b->mapped = b->data != NULL;
+    } else if (b) {
         b->data = aligned_alloc(64, rounded ? rounded : 64);
+        if (b->data)
+            memset(b->data, 0, rounded);
+    }
     if (!b || !b->data) {
         free(b);
         return sq_error_set(err, SQ_ERR_NOMEM, "out of memory allocating %zu bytes", size);
     }
-    memset(b->data, 0, rounded);
     b->size = size;
     b->owned = true;
     *out = b;
@@ -99,7 +127,9 @@ cpu_buf_free(sq_backend *be, sq_buf *b)
     (void)be;
     if (!b)
         return;
-    if (b->owned)
+    if (b->mapped)
+        munmap(b->data, (b->size + 63) & ~(size_t)63);
+    else if (b->owned)
         free(b->data);
     free(b);
 }
@@ -188,6 +218,134 @@ matmul_rows(void *ctx, int64_t first, int64_t last, int thread)
     }
 }
 
+/* Many activation rows (prefill, vision): a blocked float GEMM.  A panel of
+ * up to GEMM_XB activation rows is rounded to the vec_dot type exactly as
+ * the row-by-row path rounds it (quantize, then dequantize back to float,
+ * which is exact), weight rows are dequantized GEMM_WB at a time into
+ * per-thread scratch, and 4 × 4 register tiles multiply them.  Every
+ * product of a dequantized weight and a rounded activation is the same
+ * number the integer or F16 dot products form; only the order of the float
+ * sums differs (relative differences ~1e-7).  Weights stream once per
+ * panel. */
+#define GEMM_XB       128
+#define GEMM_WB       16
+#define GEMM_MIN_ROWS 4
+
+typedef struct {
+    sq_quantize_fn quantize;
+    sq_dequant_fn  dequantize;
+    const float   *x;          /* the panel's first row */
+    float         *panel;
+    uint8_t       *tmp;        /* per thread: one row in the vec_dot type */
+    size_t         tmp_row;
+    int64_t        n_in;
+} panel_job;
+
+static void
+panel_rows(void *ctx, int64_t first, int64_t last, int thread)
+{
+    const panel_job *j = ctx;
+    uint8_t *tmp = j->tmp + (size_t)thread * j->tmp_row;
+    for (int64_t r = first; r < last; r++) {
+        j->quantize(j->x + r * j->n_in, tmp, j->n_in);
+        j->dequantize(tmp, j->panel + r * j->n_in, j->n_in);
+    }
+}
+
+typedef struct {
+    sq_dequant_fn  dequantize;  /* NULL: F32 weights, used in place */
+    const uint8_t *w;
+    size_t         w_row;
+    const float   *panel;
+    int64_t        nx;
+    const float   *bias;
+    float         *y;           /* the panel's first output row */
+    int64_t        n_in, n_out;
+    float         *wbuf;        /* per thread: GEMM_WB × n_in */
+} gemm_job;
+
+static void
+gemm_rows(void *ctx, int64_t first, int64_t last, int thread)
+{
+    const gemm_job *j = ctx;
+    float *wf = j->wbuf + (size_t)thread * GEMM_WB * (size_t)j->n_in;
+    for (int64_t o0 = first; o0 < last; o0 += GEMM_WB) {
+        int64_t nw = last - o0 < GEMM_WB ? last - o0 : GEMM_WB;
+        const float *wr;
+        if (j->dequantize) {
+            for (int64_t k = 0; k < nw; k++)
+                j->dequantize(j->w + (size_t)(o0 + k) * j->w_row, wf + k * j->n_in, j->n_in);
+            wr = wf;
+        } else {
+            wr = (const float *)(j->w + (size_t)o0 * j->w_row);
+        }
+        sq_cpu_gemm_f32(j->panel, (size_t)j->n_in, j->nx, wr, (size_t)j->n_in, nw, j->n_in, j->y + o0,
+                        (size_t)j->n_out);
+        if (j->bias)
+            for (int64_t i = 0; i < j->nx; i++)
+                for (int64_t k = 0; k < nw; k++)
+                    j->y[i * j->n_out + o0 + k] += j->bias[o0 + k];
+    }
+}
+
+/* Whether both operands can be brought to float (Q8_1 activations, for
+ * instance, have no dequantizer: those matmuls keep the row path). */
+static bool
+gemm_handles(const cpu_backend *cb, sq_type wt, sq_type vt)
+{
+    const sq_quant_kernels *ref = sq_quant_kernels_scalar();
+    bool w_ok = wt == SQ_TYPE_F32 || cb->k->dequantize[wt] || ref->dequantize[wt];
+    bool x_ok = vt == SQ_TYPE_F32 || (cb->k->quantize[vt] && (cb->k->dequantize[vt] || ref->dequantize[vt]));
+    return w_ok && x_ok;
+}
+
+static sq_status
+matmul_gemm(cpu_backend *cb, const sq_mat *w, const sq_mat *x, const sq_mat *bias, sq_mat *y, sq_type vt,
+            sq_error *err)
+{
+    const sq_quant_kernels *ref = sq_quant_kernels_scalar();
+    int n_threads = sq_pool_size(cb->pool);
+    int64_t n_in = w->cols, n_out = w->rows, n_rows = x->rows;
+    bool x_f32 = vt == SQ_TYPE_F32;
+    size_t tmp_row = (sq_type_row_size(vt, n_in) + 63) & ~(size_t)63;
+    size_t panel_floats = x_f32 ? 0 : (size_t)GEMM_XB * (size_t)n_in;
+    size_t wbuf_floats = (size_t)n_threads * GEMM_WB * (size_t)n_in;
+    size_t bytes = (panel_floats + wbuf_floats) * sizeof(float) + (x_f32 ? 0 : tmp_row * (size_t)n_threads);
+    float *base = scratch(cb, bytes);
+    if (!base)
+        return sq_error_set(err, SQ_ERR_NOMEM, "out of memory for matmul panels");
+    sq_dequant_fn deq_w = w->type == SQ_TYPE_F32 ? NULL
+                          : cb->k->dequantize[w->type] ? cb->k->dequantize[w->type] : ref->dequantize[w->type];
+    panel_job pj = {
+        .quantize = cb->k->quantize[vt],
+        .dequantize = cb->k->dequantize[vt] ? cb->k->dequantize[vt] : ref->dequantize[vt],
+        .panel = base, .tmp = (uint8_t *)(base + panel_floats + wbuf_floats), .tmp_row = tmp_row, .n_in = n_in,
+    };
+    if (!x_f32 && (!pj.quantize || !pj.dequantize))
+        return sq_error_set(err, SQ_ERR_UNSUPPORTED, "no %s conversion for matmul activations",
+                            sq_type_get(vt)->name);
+    gemm_job gj = {
+        .dequantize = deq_w, .w = mat_ptr(w), .w_row = sq_type_row_size(w->type, n_in),
+        .bias = bias ? mat_ptr(bias) : NULL, .n_in = n_in, .n_out = n_out, .wbuf = base + panel_floats,
+    };
+    const float *xs = mat_ptr(x);
+    float *ys = mat_ptr(y);
+    for (int64_t r0 = 0; r0 < n_rows; r0 += GEMM_XB) {
+        int64_t nx = n_rows - r0 < GEMM_XB ? n_rows - r0 : GEMM_XB;
+        if (x_f32) {
+            gj.panel = xs + r0 * n_in;
+        } else {
+            pj.x = xs + r0 * n_in;
+            sq_pool_run(cb->pool, panel_rows, &pj, nx, 1);
+            gj.panel = pj.panel;
+        }
+        gj.nx = nx;
+        gj.y = ys + r0 * n_out;
+        sq_pool_run(cb->pool, gemm_rows, &gj, n_out, GEMM_WB);
+    }
+    return SQ_OK;
+}
+
 static sq_status
 cpu_matmul(sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias, sq_mat *y, sq_error *err)
 {
@@ -212,6 +370,9 @@ cpu_matmul(sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias,
         return sq_error_set(err, SQ_ERR_INVALID_ARG, "matmul: row length %lld is not a multiple of the %s block",
                             (long long)w->cols, sq_type_get(vt)->name);
 
+    if (cb->gemm && x->rows >= GEMM_MIN_ROWS && gemm_handles(cb, w->type, vt))
+        return matmul_gemm(cb, w, x, bias, y, vt, err);
+
     matmul_job j = {
         .cb = cb, .wtype = w->type, .w = mat_ptr(w), .w_row = sq_type_row_size(w->type, w->cols),
         .bias = bias ? mat_ptr(bias) : NULL, .y = mat_ptr(y),
@@ -229,7 +390,10 @@ cpu_matmul(sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias,
         sq_pool_run(cb->pool, quantize_rows, &q, x->rows, 1);
         j.xq = xq;
     }
-    sq_pool_run(cb->pool, matmul_rows, &j, w->rows, 8);
+    /* at least ~64 KiB of weights per chunk: smaller jobs cost more to
+     * hand out than to run */
+    int64_t grain = (int64_t)(65536 / (j.w_row ? j.w_row : 1));
+    sq_pool_run(cb->pool, matmul_rows, &j, w->rows, grain > 8 ? grain : 8);
     return SQ_OK;
 }
 
@@ -293,7 +457,8 @@ cpu_rope(sq_backend *be, sq_mat *x, const sq_mat *pos, const sq_rope_params *p, 
     CHECK(pos, "rope positions");
     int sum = p->sections[0] + p->sections[1] + p->sections[2] + p->sections[3];
     if (x->type != SQ_TYPE_F32 || pos->type != SQ_TYPE_I32 || pos->cols * pos->rows != 4 * x->rows ||
-        x->cols != (int64_t)p->n_head * p->head_dim || p->head_dim % 2 != 0 || sum != p->head_dim / 2)
+        x->cols != (int64_t)p->n_head * p->head_dim || p->head_dim % 2 != 0 || sum != p->head_dim / 2 ||
+        p->n_head <= 0 || p->head_dim <= 0 || p->head_dim > 1024)
         return sq_error_set(err, SQ_ERR_INVALID_ARG, "rope: shapes or sections do not match");
     rope_job j = { mat_ptr(x), mat_ptr(pos), x->rows, p };
     sq_pool_run(cb->pool, rope_rows, &j, x->rows, 4);
@@ -310,7 +475,7 @@ typedef struct {
     size_t                scratch_floats;
 } attn_job;
 
-/* One task = one (query row, head) pair. */
+/* The scalar reference: one task = one (query row, head) pair. */
 static void
 attn_tasks(void *ctx, int64_t first, int64_t last, int thread)
 {
@@ -326,6 +491,136 @@ attn_tasks(void *ctx, int64_t first, int64_t last, int thread)
     }
 }
 
+/* The fast path works on blocks of up to SQ_CPU_ATTN_QB queries that see
+ * the same keys: a run of consecutive queries (no mask, causal), or of the
+ * members of one window, whose keys are that window's members — so windowed
+ * layers cost O(N · window) instead of O(N²). */
+typedef struct {
+    int64_t start;   /* into `members` (window) or the query index */
+    int32_t n;       /* queries in the block */
+    int32_t group;   /* window */
+} qblock;
+
+typedef struct {
+    const sq_mat         *q, *k, *v;
+    const sq_attn_params *p;
+    float                *out;
+    const qblock         *blocks;
+    int64_t               n_blocks;
+    const int32_t        *members;      /* window: positions sorted by window */
+    const int64_t        *group_start;  /* window: first member of each window */
+    float                *scratch;
+    size_t                scratch_floats;
+} attn_block_job;
+
+static void
+attn_block_tasks(void *ctx, int64_t first, int64_t last, int thread)
+{
+    const attn_block_job *j = ctx;
+    const sq_attn_params *p = j->p;
+    const int d = p->head_dim, group = p->n_head / p->n_head_kv;
+    const size_t kv_elem = j->k->type == SQ_TYPE_F16 ? 2 : 4;
+    float *scratch = j->scratch + (size_t)thread * j->scratch_floats;
+    for (int64_t t = first; t < last; t++) {
+        int h = (int)(t / j->n_blocks);
+        const qblock *qb = &j->blocks[t % j->n_blocks];
+        int kvh = h / group;
+        sq_cpu_attn_block b = {
+            .n_q = qb->n, .head_dim = d, .scale = p->scale, .kv_type = j->k->type,
+            .kv_row_bytes = (size_t)j->k->cols * kv_elem,
+            .k = (const char *)mat_ptr(j->k) + (size_t)kvh * d * kv_elem,
+            .v = (const char *)mat_ptr(j->v) + (size_t)kvh * d * kv_elem,
+        };
+        int64_t last_key[SQ_CPU_ATTN_QB];
+        for (int iq = 0; iq < qb->n; iq++) {
+            int64_t i = j->members ? j->members[qb->start + iq] : qb->start + iq;
+            b.q[iq] = (const float *)mat_ptr(j->q) + i * j->q->cols + (int64_t)h * d;
+            b.out[iq] = j->out + i * (int64_t)p->n_head * d + (int64_t)h * d;
+            last_key[iq] = p->q_offset + i;
+        }
+        if (p->mask == SQ_MASK_WINDOW) {
+            int64_t g0 = j->group_start[qb->group];
+            b.keys = j->members + g0;
+            b.n_keys = j->group_start[qb->group + 1] - g0;
+        } else if (p->mask == SQ_MASK_CAUSAL) {
+            b.last = last_key;
+            b.n_keys = last_key[qb->n - 1] + 1 > 0 ? last_key[qb->n - 1] + 1 : 0;
+        } else {
+            b.n_keys = j->k->rows;
+        }
+        sq_cpu_attn_run(&b, scratch);
+    }
+}
+
+/* Whether window ids are small enough to sort by counting: all in [0, n). */
+static bool
+window_ids_compact(const int32_t *win, int64_t n)
+{
+    for (int64_t i = 0; i < n; i++)
+        if (win[i] < 0 || win[i] >= n)
+            return false;
+    return true;
+}
+
+/* Splits the queries into blocks; for a window mask, sorts the positions by
+ * window first (counting sort; ids in [0, n), see window_ids_compact). */
+static sq_status
+plan_blocks(const int32_t *win, int64_t n_q, qblock **blocks_out, int64_t *n_blocks, int32_t **members_out,
+            int64_t **group_start_out, int64_t *max_keys, sq_error *err)
+{
+    int64_t n_groups = 1;
+    int32_t *members = NULL;
+    int64_t *gs = NULL;
+    if (win) {
+        int32_t max_id = -1;
+        for (int64_t i = 0; i < n_q; i++)
+            if (win[i] > max_id)
+                max_id = win[i];
+        n_groups = (int64_t)max_id + 1;
+        members = malloc((size_t)n_q * sizeof *members);
+        gs = calloc((size_t)n_groups + 1, sizeof *gs);
+        if (!members || !gs) {
+            free(members);
+            free(gs);
+            return sq_error_set(err, SQ_ERR_NOMEM, "out of memory for attention windows");
+        }
+        for (int64_t i = 0; i < n_q; i++)
+            gs[win[i] + 1]++;
+        for (int64_t g = 0; g < n_groups; g++)
+            gs[g + 1] += gs[g];
+        int64_t *fill = malloc((size_t)n_groups * sizeof *fill);
+        if (!fill) {
+            free(members);
+            free(gs);
+            return sq_error_set(err, SQ_ERR_NOMEM, "out of memory for attention windows");
+        }
+        memcpy(fill, gs, (size_t)n_groups * sizeof *fill);
+        for (int64_t i = 0; i < n_q; i++)
+            members[fill[win[i]]++] = (int32_t)i;
+        free(fill);
+    }
+    int64_t cap = n_q / SQ_CPU_ATTN_QB + n_groups + 1, nb = 0;
+    qblock *blocks = malloc((size_t)cap * sizeof *blocks);
+    if (!blocks) {
+        free(members);
+        free(gs);
+        return sq_error_set(err, SQ_ERR_NOMEM, "out of memory for attention blocks");
+    }
+    *max_keys = 0;
+    for (int64_t g = 0; g < n_groups; g++) {
+        int64_t g0 = gs ? gs[g] : 0, g1 = gs ? gs[g + 1] : n_q;
+        if (g1 - g0 > *max_keys)
+            *max_keys = g1 - g0;
+        for (int64_t s = g0; s < g1; s += SQ_CPU_ATTN_QB)
+            blocks[nb++] = (qblock){ s, (int32_t)(g1 - s < SQ_CPU_ATTN_QB ? g1 - s : SQ_CPU_ATTN_QB), (int32_t)g };
+    }
+    *blocks_out = blocks;
+    *n_blocks = nb;
+    *members_out = members;
+    *group_start_out = gs;
+    return SQ_OK;
+}
+
 static sq_status
 cpu_attention(sq_backend *be, const sq_mat *q, const sq_mat *k, const sq_mat *v, const sq_attn_params *p,
               sq_mat *out, sq_error *err)
@@ -336,7 +631,7 @@ cpu_attention(sq_backend *be, const sq_mat *q, const sq_mat *k, const sq_mat *v,
     CHECK(v, "attention v");
     CHECK(out, "attention output");
     int64_t qw = (int64_t)p->n_head * p->head_dim, kw = (int64_t)p->n_head_kv * p->head_dim;
-    if (p->n_head_kv <= 0 || p->n_head % p->n_head_kv != 0 || q->type != SQ_TYPE_F32 || q->cols != qw ||
+    if (p->n_head_kv <= 0 || p->n_head % p->n_head_kv != 0 || p->q_offset < 0 || q->type != SQ_TYPE_F32 || q->cols != qw ||
         k->cols != kw || v->cols != kw || k->rows != v->rows || k->type != v->type ||
         (k->type != SQ_TYPE_F32 && k->type != SQ_TYPE_F16) || out->type != SQ_TYPE_F32 ||
         out->cols != qw || out->rows != q->rows)
@@ -351,9 +646,37 @@ cpu_attention(sq_backend *be, const sq_mat *q, const sq_mat *k, const sq_mat *v,
     }
     if (p->mask == SQ_MASK_CAUSAL && p->q_offset + q->rows > k->rows)
         return sq_error_set(err, SQ_ERR_INVALID_ARG, "attention: queries run past the keys");
+    int n_threads = sq_pool_size(cb->pool);
+    if (cb->simd_attn && (!win || window_ids_compact(win, q->rows))) {
+        qblock *blocks = NULL;
+        int32_t *members = NULL;
+        int64_t *gs = NULL, n_blocks = 0, max_keys = 0;
+        sq_status st = plan_blocks(win, q->rows, &blocks, &n_blocks, &members, &gs, &max_keys, err);
+        if (st != SQ_OK)
+            return st;
+        if (!win)
+            max_keys = k->rows;
+        size_t per_thread = ((size_t)(2 * SQ_CPU_ATTN_QB * p->head_dim) + SQ_CPU_ATTN_QB * (size_t)max_keys + 15) &
+                            ~(size_t)15;
+        float *scr = scratch(cb, per_thread * sizeof(float) * (size_t)n_threads);
+        if (!scr) {
+            free(blocks);
+            free(members);
+            free(gs);
+            return sq_error_set(err, SQ_ERR_NOMEM, "out of memory for attention scores");
+        }
+        attn_block_job j = { q, k, v, p, mat_ptr(out), blocks, n_blocks, members, gs, scr, per_thread };
+        /* ~32k multiply-adds per chunk at least */
+        int64_t grain = 32768 / ((max_keys > 0 ? max_keys : 1) * p->head_dim * SQ_CPU_ATTN_QB) + 1;
+        sq_pool_run(cb->pool, attn_block_tasks, &j, n_blocks * p->n_head, grain);
+        free(blocks);
+        free(members);
+        free(gs);
+        return SQ_OK;
+    }
     /* scores for every key, then head_dim halves for the rounded query */
     size_t per_thread = ((size_t)k->rows + (size_t)p->head_dim + 16) & ~(size_t)15;
-    float *scr = scratch(cb, per_thread * sizeof(float) * (size_t)sq_pool_size(cb->pool));
+    float *scr = scratch(cb, per_thread * sizeof(float) * (size_t)n_threads);
     if (!scr)
         return sq_error_set(err, SQ_ERR_NOMEM, "out of memory for attention scores");
     attn_job j = { q, k, v, p, win, mat_ptr(out), k->rows, scr, per_thread };
@@ -523,6 +846,8 @@ sq_backend_cpu_new(int n_threads, sq_backend **out, sq_error *err)
         return sq_error_set(err, SQ_ERR_NOMEM, "out of memory creating the CPU backend");
     cb->base.ops = &cpu_ops;
     cb->k = sq_quant_kernels_get();
+    cb->simd_attn = strcmp(cb->k->name, "scalar") != 0 && sq_cpu_attn_supported();
+    cb->gemm = strcmp(cb->k->name, "avx512") == 0 && sq_cpu_gemm_supported();
     sq_status st = sq_pool_new(n_threads, &cb->pool, err);
     if (st != SQ_OK) {
         free(cb);

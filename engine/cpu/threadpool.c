@@ -49,10 +49,11 @@ struct sq_pool {
     worker_arg     *args;
     pthread_mutex_t lock;
     pthread_cond_t  wake;
-    /* the current job, written before `next` and `generation` */
-    sq_pool_fn      fn;
-    void           *ctx;
-    int64_t         n_tasks, chunk;
+    /* the current job, stored (relaxed) before `next` and `generation`
+     * publish it */
+    _Atomic(sq_pool_fn) fn;
+    _Atomic(void *)     ctx;
+    _Atomic int64_t     n_tasks, chunk;
     /* the hot atomics on their own cache lines */
     _Alignas(64) _Atomic uint64_t next;    /* tag << TAG_SHIFT | next unclaimed item */
     _Alignas(64) _Atomic int64_t  done;    /* items finished */
@@ -80,13 +81,16 @@ work(sq_pool *p, uint64_t tag, int thread)
         /* Read after `next`: while an item of this tag is unclaimed the
          * job cannot have been replaced, and a stale read only leads to a
          * failing compare-and-swap. */
-        int64_t first = (int64_t)(cur & INDEX_MASK), n = p->n_tasks, chunk = p->chunk;
+        int64_t first = (int64_t)(cur & INDEX_MASK);
+        int64_t n = atomic_load(&p->n_tasks);
+        int64_t chunk = atomic_load(&p->chunk);
         if (first >= n)
             return;
         int64_t last = first + chunk < n ? first + chunk : n;
         if (!atomic_compare_exchange_weak(&p->next, &cur, (tag << TAG_SHIFT) | (uint64_t)last))
             continue;
-        p->fn(p->ctx, first, last, thread);
+        sq_pool_fn fn = atomic_load_explicit(&p->fn, memory_order_relaxed);
+        fn(atomic_load_explicit(&p->ctx, memory_order_relaxed), first, last, thread);
         atomic_fetch_add(&p->done, last - first);
         cur = atomic_load(&p->next);
     }
@@ -195,13 +199,17 @@ sq_pool_run(sq_pool *p, sq_pool_fn fn, void *ctx, int64_t n_tasks, int64_t grain
         fn(ctx, 0, n_tasks, 0);
         return;
     }
-    p->fn = fn;
-    p->ctx = ctx;
-    p->n_tasks = n_tasks;
-    p->chunk = chunk;
-    atomic_store(&p->done, 0);
     uint32_t gen = atomic_load(&p->generation) + 1;
     uint64_t tag = gen & TAG_MASK;
+    /* Retire the previous job's `next` before touching the job fields: a
+     * worker still holding the old value would otherwise win its
+     * compare-and-swap against it, with this job's fn and the old ctx. */
+    atomic_store(&p->next, (tag << TAG_SHIFT) | INDEX_MASK);
+    atomic_store_explicit(&p->fn, fn, memory_order_relaxed);
+    atomic_store_explicit(&p->ctx, ctx, memory_order_relaxed);
+    atomic_store_explicit(&p->n_tasks, n_tasks, memory_order_relaxed);
+    atomic_store_explicit(&p->chunk, chunk, memory_order_relaxed);
+    atomic_store(&p->done, 0);
     atomic_store(&p->next, tag << TAG_SHIFT);
     atomic_store(&p->generation, gen);
     if (atomic_load(&p->sleepers) > 0) {
@@ -210,10 +218,10 @@ sq_pool_run(sq_pool *p, sq_pool_fn fn, void *ctx, int64_t n_tasks, int64_t grain
         pthread_mutex_unlock(&p->lock);
     }
     work(p, tag, 0);
-    /* Chunks still running on workers: spin, then give the core away in
-     * case the worker we wait for shares it. */
+    /* Chunks still running on workers: spin briefly (~50 µs), then give the
+     * core away in case the worker we wait for shares it. */
     for (int spins = 0; atomic_load(&p->done) < n_tasks; spins++) {
-        if (spins < 20000)
+        if (spins < 2000)
             cpu_relax();
         else
             sched_yield();

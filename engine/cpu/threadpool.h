@@ -1,8 +1,10 @@
 /* threadpool.h — a persistent pool of worker threads for the CPU backend.
  *
  * sq_pool_run splits `n_tasks` work items over the workers and the calling
- * thread and returns when all are done.  Workers spin briefly between jobs
- * (decode issues hundreds of small jobs per token) and then sleep.
+ * thread and returns when all are done.  Items are claimed in chunks, so a
+ * worker that the OS has not scheduled yet simply takes no part.  Workers
+ * spin for about a millisecond between jobs (decode issues hundreds of small
+ * jobs per token) and then sleep.
  */
 #pragma once
 

@@ -19,6 +19,7 @@
 #include "cli.h"
 #include "squint.h"
 #include "term-output.h"
+#include "term-view.h"
 
 #define MAX_ATTACHED 8
 
@@ -41,6 +42,7 @@ typedef struct {
     int         n_predict;
     float       temp;
     bool        tty;
+    term_view  *view;
 } chat_state;
 
 static bool
@@ -63,8 +65,9 @@ print_token(int32_t id, const char *text, size_t len, void *user_data)
 static void
 print_event(const sq_event *ev, void *user_data)
 {
-    (void)user_data;
+    const chat_state *c = user_data;
     term_print_event(stdout, ev);
+    term_view_event(c->view, ev);
 }
 
 static void
@@ -112,6 +115,7 @@ ask(chat_state *c, const char *question)
     sq_callbacks cb = { print_event, should_abort, c };
     sq_session_set_callbacks(c->session, &cb);
     interrupted = 0;
+    term_view_question(c->view, imgs, (size_t)c->n_attached, c->policy);
     sq_answer a;
     sq_error err = { 0 };
     sq_status st = sq_session_ask(c->session, question, imgs, (size_t)c->n_attached, &p, &a, &err);
@@ -124,6 +128,8 @@ ask(chat_state *c, const char *question)
         if (a.answer && a.answer[0] && strcmp(a.answer, a.reply) != 0)
             printf("\nanswer: %s\n", a.answer);
         term_print_ledger(stdout, &a);
+        sq_stats totals = sq_session_stats(c->session);
+        term_view_answer(c->view, &a, &totals);
         sq_answer_free(&a);
     }
     clear_attached(c);
@@ -209,6 +215,7 @@ usage(FILE *out)
 {
     fprintf(out, "usage: squint-cli chat -m TEXT.gguf [--mmproj MMPROJ.gguf] [--image FILE]...\n"
                  "                       [--policy adaptive|low|full] [-n N] [--temp T] [-t THREADS] [-c CTX]\n"
+                 "                       [--view]   (a window showing what the model sees)\n"
                  "Interactive chat about images; /help inside lists the commands.\n");
 }
 
@@ -220,12 +227,13 @@ cmd_chat(int argc, char **argv)
         { "image", required_argument, 0, 'i' }, { "policy", required_argument, 0, 'P' },
         { "n-predict", required_argument, 0, 'n' }, { "temp", required_argument, 0, 'T' },
         { "threads", required_argument, 0, 't' }, { "ctx-size", required_argument, 0, 'c' },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
+        { "view", no_argument, 0, 'V' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
     };
     const char *model = NULL, *mmproj = NULL, *policy = NULL;
     const char *images[MAX_ATTACHED];
     int n_images = 0, threads = 0, n_ctx = 8192, n_predict = 1024;
     float temp = 0.0f;
+    bool view = false;
     optind = 1;
     int ch;
     while ((ch = getopt_long(argc, argv, "m:n:t:c:h", longopts, NULL)) != -1) {
@@ -241,6 +249,7 @@ cmd_chat(int argc, char **argv)
         case 'T': temp = strtof(optarg, NULL); break;
         case 't': threads = atoi(optarg); break;
         case 'c': n_ctx = atoi(optarg); break;
+        case 'V': view = true; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
@@ -272,6 +281,8 @@ cmd_chat(int argc, char **argv)
         sq_model_free(c.model);
         return 1;
     }
+    if (view)
+        c.view = term_view_open();
     struct sigaction sa = { 0 };
     sa.sa_handler = on_sigint;
     sigaction(SIGINT, &sa, NULL);
@@ -281,6 +292,7 @@ cmd_chat(int argc, char **argv)
         attach(&c, images[i]);
     loop(&c);
     clear_attached(&c);
+    term_view_close(c.view);
     sq_session_free(c.session);
     sq_model_free(c.model);
     return 0;

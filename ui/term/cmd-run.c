@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "squint.h"
 #include "term-output.h"
+#include "term-view.h"
 
 typedef struct {
     const char *model, *mmproj, *prompt, *raw_prompt, *backend;
@@ -23,7 +24,7 @@ typedef struct {
     float       temp, top_p, min_p, repeat_penalty;
     int         top_k;
     long long   seed;
-    bool        json, ignore_eos, kv_f32, quiet;
+    bool        json, ignore_eos, kv_f32, quiet, view;
 } run_opts;
 
 static void
@@ -50,18 +51,19 @@ usage(FILE *out)
             "  -t, --threads N         CPU threads (default: all cores)\n"
             "  -c, --ctx-size N        context size in tokens (default 4096)\n"
             "      --kv-f32            keep the KV cache in F32 instead of F16\n"
-            "      --backend NAME      compute backend (cpu)\n"
+            "      --backend NAME      compute backend: cpu (default), opencl or auto\n"
             "      --dump-logits FILE  write the float32 logits of the last prompt position\n"
             "      --dump-image-embd FILE  write every image's float32 embeddings, in order\n"
             "      --json              end with one JSON line: token counts, ids, timings\n"
             "  -q, --quiet             do not stream the reply\n"
+            "      --view              show what the model sees (and the zoom) in a window\n"
             "      --debug-forced-reply TEXT  use TEXT as the model's first reply (tests)\n");
 }
 
 enum {
     OPT_MMPROJ = 256, OPT_IMAGE, OPT_RAW, OPT_TEMP, OPT_SEED, OPT_DUMP_LOGITS, OPT_DUMP_EMBD, OPT_JSON,
     OPT_IGNORE_EOS, OPT_BACKEND, OPT_KV_F32, OPT_TOP_K, OPT_TOP_P, OPT_MIN_P, OPT_REPEAT, OPT_POLICY,
-    OPT_FORCED,
+    OPT_FORCED, OPT_VIEW,
 };
 
 static bool
@@ -106,6 +108,7 @@ parse_args(int argc, char **argv, run_opts *o)
         { "min-p", required_argument, 0, OPT_MIN_P }, { "repeat-penalty", required_argument, 0, OPT_REPEAT },
         { "quiet", no_argument, 0, 'q' },             { "help", no_argument, 0, 'h' },
         { "policy", required_argument, 0, OPT_POLICY }, { "debug-forced-reply", required_argument, 0, OPT_FORCED },
+        { "view", no_argument, 0, OPT_VIEW },
         { 0, 0, 0, 0 },
     };
     o->images = calloc((size_t)argc, sizeof *o->images);
@@ -144,6 +147,7 @@ parse_args(int argc, char **argv, run_opts *o)
         case 'q': o->quiet = true; break;
         case OPT_POLICY: o->policy = optarg; break;
         case OPT_FORCED: o->forced_reply = optarg; break;
+        case OPT_VIEW: o->view = true; break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return 2;
         }
@@ -191,6 +195,7 @@ write_floats(const char *path, const float *v, size_t n)
 typedef struct {
     const run_opts *o;
     sq_model       *model;
+    term_view      *view;
     sq_tokens       ids;
     bool            dumped;
     int             rc;
@@ -215,6 +220,7 @@ on_event(const sq_event *ev, void *user_data)
     const run_state *rs = user_data;
     if (!rs->o->quiet)
         term_print_event(stdout, ev);
+    term_view_event(rs->view, ev);
 }
 
 /* Writes the logits and image embeddings of the (first) prompt. */
@@ -310,10 +316,13 @@ run_question(const run_opts *o, sq_session *s, const sq_image *const *imgs, run_
     ap.user_data = rs;
     sq_callbacks cb = { on_event, NULL, rs };
     sq_session_set_callbacks(s, &cb);
+    term_view_question(rs->view, imgs, (size_t)o->n_images, ap.policy);
     sq_answer a;
     sq_status st = sq_session_ask(s, o->prompt, imgs, (size_t)o->n_images, &ap, &a, err);
     if (st != SQ_OK)
         return st;
+    sq_stats totals = sq_session_stats(s);
+    term_view_answer(rs->view, &a, &totals);
     if (!o->quiet) {
         printf("\n");
         if (a.answer && a.answer[0] && strcmp(a.answer, a.reply) != 0)
@@ -355,13 +364,18 @@ run(const run_opts *o, sq_model *model)
         }
         ptrs[i] = &imgs[i];
     }
+    if (o->view && !(rs.view = term_view_open()))
+        goto out;
     sq_status st = sq_session_new(model, &sp, &s, &err);
     if (st == SQ_OK)
         st = o->prompt ? run_question(o, s, ptrs, &rs, &err) : run_raw(o, s, ptrs, &rs, &err);
+    if (st == SQ_OK)
+        term_view_wait_closed(rs.view);
     if (st != SQ_OK)
         fprintf(stderr, "squint-cli: %s\n", err.msg);
     rc = st == SQ_OK ? rs.rc : 1;
 out:
+    term_view_close(rs.view);
     sq_tokens_free(&rs.ids);
     sq_session_free(s);
     for (int i = 0; i < o->n_images; i++)

@@ -1,0 +1,136 @@
+/* squint-preferences-window.c
+ *
+ * Every row is bound to a GSettings key; nothing to apply or save.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#define G_LOG_DOMAIN "squint-preferences-window"
+
+#include "squint-config.h"
+
+#include <glib/gi18n.h>
+
+#include "squint-preferences-window.h"
+
+static const char *const policies[] = { "adaptive", "low", "full" };
+
+struct _SquintPreferencesWindow
+{
+  AdwPreferencesWindow  parent_instance;
+
+  /* template widgets */
+  AdwComboRow          *policy_row;
+  GtkAdjustment        *temperature_adjustment;
+  GtkAdjustment        *top_p_adjustment;
+  GtkAdjustment        *max_tokens_adjustment;
+  GtkAdjustment        *threads_adjustment;
+  GtkAdjustment        *context_adjustment;
+  AdwActionRow         *text_row;
+  AdwActionRow         *mmproj_row;
+
+  /* owned */
+  GSettings            *settings;
+};
+
+G_DEFINE_FINAL_TYPE (SquintPreferencesWindow, squint_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
+
+static gboolean
+policy_to_index (GValue   *value,
+                 GVariant *variant,
+                 gpointer  user_data)
+{
+  const char *policy = g_variant_get_string (variant, NULL);
+
+  for (guint i = 0; i < G_N_ELEMENTS (policies); i++)
+    if (g_strcmp0 (policy, policies[i]) == 0)
+      {
+        g_value_set_uint (value, i);
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static GVariant *
+index_to_policy (const GValue       *value,
+                 const GVariantType *type,
+                 gpointer            user_data)
+{
+  guint i = g_value_get_uint (value);
+
+  return i < G_N_ELEMENTS (policies) ? g_variant_new_string (policies[i]) : NULL;
+}
+
+static void
+update_model_rows (SquintPreferencesWindow *self)
+{
+  g_autofree char *text = g_settings_get_string (self->settings, "model-path");
+  g_autofree char *mmproj = g_settings_get_string (self->settings, "mmproj-path");
+  g_autofree char *text_e = g_markup_escape_text (text, -1);
+  g_autofree char *mmproj_e = g_markup_escape_text (mmproj, -1);
+
+  adw_action_row_set_subtitle (self->text_row, text[0] ? text_e : _("None"));
+  adw_action_row_set_subtitle (self->mmproj_row, mmproj[0] ? mmproj_e : _("None"));
+}
+
+static void
+squint_preferences_window_dispose (GObject *object)
+{
+  SquintPreferencesWindow *self = (SquintPreferencesWindow *)object;
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), SQUINT_TYPE_PREFERENCES_WINDOW);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (squint_preferences_window_parent_class)->dispose (object);
+}
+
+static void
+squint_preferences_window_class_init (SquintPreferencesWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = squint_preferences_window_dispose;
+
+  gtk_widget_class_set_template_from_resource (widget_class, "/io/github/squint/Squint/squint-preferences-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, policy_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, temperature_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, top_p_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, max_tokens_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, threads_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, context_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, text_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, mmproj_row);
+}
+
+static void
+squint_preferences_window_init (SquintPreferencesWindow *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+GtkWidget *
+squint_preferences_window_new (GtkWindow *parent,
+                               GSettings *settings)
+{
+  SquintPreferencesWindow *self;
+
+  g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
+
+  self = g_object_new (SQUINT_TYPE_PREFERENCES_WINDOW,
+                       "transient-for", parent,
+                       NULL);
+  self->settings = g_object_ref (settings);
+
+  g_settings_bind_with_mapping (settings, "default-policy", self->policy_row, "selected",
+                                G_SETTINGS_BIND_DEFAULT, policy_to_index, index_to_policy, NULL, NULL);
+  g_settings_bind (settings, "temperature", self->temperature_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "top-p", self->top_p_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "max-tokens", self->max_tokens_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "threads", self->threads_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "context-size", self->context_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
+  g_signal_connect_object (settings, "changed::model-path", G_CALLBACK (update_model_rows), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (settings, "changed::mmproj-path", G_CALLBACK (update_model_rows), self, G_CONNECT_SWAPPED);
+  update_model_rows (self);
+
+  return GTK_WIDGET (self);
+}
