@@ -59,7 +59,8 @@ build_and_test build-asan -Db_sanitize=address,undefined -Db_lundef=false \
 fuzz_seconds="${SQ_FUZZ_SECONDS:-60}"
 if [ "$fuzz_seconds" -gt 0 ] && command -v clang >/dev/null; then
   echo "== fuzzing the GGUF reader for ${fuzz_seconds}s"
-  if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false; } &&
+  if { [ -d build-fuzz ] || CC=clang meson setup build-fuzz -Dfuzz=true -Db_sanitize=address,undefined -Db_lundef=false \
+       -Dgtk=disabled -Dsdl=disabled -Dopencl=disabled; } &&
      meson compile -C build-fuzz fuzz-gguf; then
     corpus=$(mktemp -d)
     cp tests/fuzz/corpus/* "$corpus"/
