@@ -77,6 +77,7 @@ typedef struct {
      * stay valid as long as the buffer. */
     sq_status (*buf_from_host)(sq_backend *be, const void *data, size_t size, sq_buf **out, sq_error *err);
     void      (*buf_free)(sq_backend *be, sq_buf *buf);
+    size_t    (*buf_size)(const sq_buf *buf);
     sq_status (*write)(sq_backend *be, sq_buf *buf, size_t offset, const void *src, size_t size, sq_error *err);
     sq_status (*read)(sq_backend *be, const sq_buf *buf, size_t offset, void *dst, size_t size, sq_error *err);
 
@@ -142,6 +143,28 @@ sq_mat_reshape(const sq_mat *m, int64_t cols, int64_t rows)
 /* Allocates a buffer holding one matrix and returns the view of all of it. */
 sq_status sq_mat_alloc(sq_backend *be, sq_type type, int64_t cols, int64_t rows, sq_mat *out, sq_error *err);
 void      sq_mat_free(sq_backend *be, sq_mat *m);
+
+/* ---- argument checks every backend runs before an op ----
+ * Shapes, types and ranges as the op comments above define them; a failure
+ * is SQ_ERR_INVALID_ARG with a message.  Kernel availability for a type is
+ * each backend's own business. */
+
+/* The view has a buffer, whole-block rows, and lies inside the buffer. */
+sq_status sq_check_mat(const sq_backend *be, const sq_mat *m, const char *what, sq_error *err);
+sq_status sq_check_matmul(const sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias,
+                          const sq_mat *y, sq_error *err);
+sq_status sq_check_rmsnorm(const sq_backend *be, const sq_mat *x, const sq_mat *w, const sq_mat *y, sq_error *err);
+sq_status sq_check_rope(const sq_backend *be, const sq_mat *x, const sq_mat *pos, const sq_rope_params *p,
+                        sq_error *err);
+sq_status sq_check_attention(const sq_backend *be, const sq_mat *q, const sq_mat *k, const sq_mat *v,
+                             const sq_attn_params *p, const sq_mat *out, sq_error *err);
+sq_status sq_check_copy_rows(const sq_backend *be, const sq_mat *src, const sq_mat *dst, int64_t row0,
+                             sq_error *err);
+/* b may be NULL (unary ops). */
+sq_status sq_check_elementwise(const sq_backend *be, const sq_mat *a, const sq_mat *b, const sq_mat *out,
+                               sq_error *err);
+sq_status sq_check_get_rows(const sq_backend *be, const sq_mat *table, const int32_t *ids, int64_t n,
+                            const sq_mat *out, sq_error *err);
 
 /* The CPU backend; n_threads ≤ 0 picks the number of cores. */
 sq_status sq_backend_cpu_new(int n_threads, sq_backend **out, sq_error *err);

@@ -381,6 +381,12 @@ cl_buf_from_host(sq_backend *be, const void *data, size_t size, sq_buf **out, sq
     return SQ_OK;
 }
 
+static size_t
+cl_buf_size(const sq_buf *b)
+{
+    return b->size;
+}
+
 static void
 cl_buf_free(sq_backend *be, sq_buf *b)
 {
@@ -435,24 +441,6 @@ cl_sync(sq_backend *be, sq_error *err)
 
 /* ---- argument checks (as the CPU backend's) ---- */
 
-static sq_status
-check_mat(const sq_mat *m, const char *what, sq_error *err)
-{
-    if (!m || !m->buf)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "%s: no buffer", what);
-    size_t bytes = sq_mat_bytes(m);
-    if (m->offset > m->buf->size || bytes > m->buf->size - m->offset)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "%s: view [%zu, +%zu) exceeds its %zu-byte buffer", what,
-                            m->offset, bytes, m->buf->size);
-    return SQ_OK;
-}
-
-#define CHECK(m, what)                                      \
-    do {                                                    \
-        sq_status st_ = check_mat((m), (what), err);        \
-        if (st_ != SQ_OK)                                   \
-            return st_;                                     \
-    } while (0)
 
 #define TRY(call)                                           \
     do {                                                    \
@@ -659,16 +647,7 @@ static sq_status
 cl_matmul(sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias, sq_mat *y, sq_error *err)
 {
     cl_backend *cb = (cl_backend *)be;
-    CHECK(w, "matmul weight");
-    CHECK(x, "matmul input");
-    CHECK(y, "matmul output");
-    if (bias)
-        CHECK(bias, "matmul bias");
-    if (x->type != SQ_TYPE_F32 || y->type != SQ_TYPE_F32 || x->cols != w->cols || y->cols != w->rows ||
-        y->rows != x->rows || (bias && (bias->type != SQ_TYPE_F32 || bias->cols * bias->rows != w->rows)))
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "matmul shapes: W %lld×%lld, x %lld×%lld, y %lld×%lld",
-                            (long long)w->rows, (long long)w->cols, (long long)x->rows, (long long)x->cols,
-                            (long long)y->rows, (long long)y->cols);
+    TRY(sq_check_matmul(be, w, x, bias, y, err));
     sq_type vt = sq_vec_dot_type(w->type);
     if (mv_kernel(w->type) == K_COUNT || vt == SQ_TYPE_COUNT)
         return sq_error_set(err, SQ_ERR_UNSUPPORTED, "no matmul kernel for %s weights",
@@ -693,12 +672,7 @@ static sq_status
 cl_rmsnorm(sq_backend *be, const sq_mat *x, const sq_mat *w, float eps, sq_mat *y, sq_error *err)
 {
     cl_backend *cb = (cl_backend *)be;
-    CHECK(x, "rmsnorm input");
-    CHECK(w, "rmsnorm weight");
-    CHECK(y, "rmsnorm output");
-    if (x->type != SQ_TYPE_F32 || w->type != SQ_TYPE_F32 || y->type != SQ_TYPE_F32 ||
-        w->cols * w->rows != x->cols || y->cols != x->cols || y->rows != x->rows)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "rmsnorm shapes do not match");
+    TRY(sq_check_rmsnorm(be, x, w, y, err));
     TRY(check_int(x->cols * x->rows, "rmsnorm", err));
     if (x->rows == 0)
         return SQ_OK;
@@ -714,14 +688,7 @@ static sq_status
 cl_rope(sq_backend *be, sq_mat *x, const sq_mat *pos, const sq_rope_params *p, sq_error *err)
 {
     cl_backend *cb = (cl_backend *)be;
-    CHECK(x, "rope input");
-    CHECK(pos, "rope positions");
-    int sum = p->sections[0] + p->sections[1] + p->sections[2] + p->sections[3];
-    if (x->type != SQ_TYPE_F32 || pos->type != SQ_TYPE_I32 || pos->cols * pos->rows != 4 * x->rows ||
-        x->cols != (int64_t)p->n_head * p->head_dim || p->head_dim % 2 != 0 || p->head_dim <= 0 ||
-        sum != p->head_dim / 2 || p->sections[0] < 0 || p->sections[1] < 0 || p->sections[2] < 0 ||
-        p->sections[3] < 0)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "rope: shapes or sections do not match");
+    TRY(sq_check_rope(be, x, pos, p, err));
     TRY(check_int(x->cols * x->rows, "rope", err));
     if (x->rows == 0)
         return SQ_OK;
@@ -742,28 +709,13 @@ cl_attention(sq_backend *be, const sq_mat *q, const sq_mat *k, const sq_mat *v, 
              sq_mat *out, sq_error *err)
 {
     cl_backend *cb = (cl_backend *)be;
-    CHECK(q, "attention q");
-    CHECK(k, "attention k");
-    CHECK(v, "attention v");
-    CHECK(out, "attention output");
-    int64_t qw = (int64_t)p->n_head * p->head_dim, kw = (int64_t)p->n_head_kv * p->head_dim;
-    if (p->n_head <= 0 || p->head_dim <= 0 || p->n_head_kv <= 0 || p->n_head % p->n_head_kv != 0 ||
-        q->type != SQ_TYPE_F32 || q->cols != qw || k->cols != kw || v->cols != kw || k->rows != v->rows ||
-        k->type != v->type || (k->type != SQ_TYPE_F32 && k->type != SQ_TYPE_F16) || out->type != SQ_TYPE_F32 ||
-        out->cols != qw || out->rows != q->rows)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "attention: shapes or types do not match");
+    TRY(sq_check_attention(be, q, k, v, p, out, err));
     cl_mem win = NULL;
     cl_ulong win_off = 0;
     if (p->mask == SQ_MASK_WINDOW) {
-        if (!p->window_ids || p->window_ids->type != SQ_TYPE_I32 ||
-            p->window_ids->cols * p->window_ids->rows != k->rows || q->rows != k->rows)
-            return sq_error_set(err, SQ_ERR_INVALID_ARG, "attention: window ids do not match the sequence");
-        CHECK(p->window_ids, "attention window ids");
         win = p->window_ids->buf->mem;
         win_off = p->window_ids->offset;
     }
-    if (p->mask == SQ_MASK_CAUSAL && (p->q_offset < 0 || p->q_offset + q->rows > k->rows))
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "attention: queries run past the keys");
     TRY(check_int(q->cols * q->rows, "attention queries", err));
     TRY(check_int(k->cols * k->rows, "attention keys", err));
     if (q->rows == 0)
@@ -800,11 +752,7 @@ static sq_status
 cl_copy_rows(sq_backend *be, const sq_mat *src, sq_mat *dst, int64_t row0, sq_error *err)
 {
     cl_backend *cb = (cl_backend *)be;
-    CHECK(src, "copy source");
-    CHECK(dst, "copy destination");
-    if (src->type != SQ_TYPE_F32 || src->cols != dst->cols || row0 < 0 || row0 + src->rows > dst->rows ||
-        (dst->type != SQ_TYPE_F32 && dst->type != SQ_TYPE_F16))
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "copy_rows: shapes or types do not match");
+    TRY(sq_check_copy_rows(be, src, dst, row0, err));
     TRY(check_int(src->cols * src->rows, "copy_rows", err));
     cl_int total = (cl_int)(src->cols * src->rows);
     if (total == 0)
@@ -817,23 +765,16 @@ cl_copy_rows(sq_backend *be, const sq_mat *src, sq_mat *dst, int64_t row0, sq_er
 /* ---- element-wise ---- */
 
 static sq_status
-check_elementwise(const sq_mat *a, const sq_mat *b, const sq_mat *out, sq_error *err)
+check_elementwise(const cl_backend *cb, const sq_mat *a, const sq_mat *b, const sq_mat *out, sq_error *err)
 {
-    CHECK(a, "element-wise input");
-    CHECK(out, "element-wise output");
-    if (b)
-        CHECK(b, "element-wise input");
-    int64_t n = a->cols * a->rows;
-    if (a->type != SQ_TYPE_F32 || out->type != SQ_TYPE_F32 || out->cols * out->rows != n ||
-        (b && (b->type != SQ_TYPE_F32 || b->cols * b->rows != n)))
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "element-wise op: shapes or types do not match");
-    return check_int(n, "element-wise op", err);
+    TRY(sq_check_elementwise(&cb->base, a, b, out, err));
+    return check_int(a->cols * a->rows, "element-wise op", err);
 }
 
 static sq_status
 binary_op(cl_backend *cb, kern_id k, const sq_mat *a, const sq_mat *b, sq_mat *out, sq_error *err)
 {
-    TRY(check_elementwise(a, b, out, err));
+    TRY(check_elementwise(cb, a, b, out, err));
     cl_int total = (cl_int)(a->cols * a->rows);
     if (total == 0)
         return SQ_OK;
@@ -862,7 +803,7 @@ static sq_status
 cl_gelu(sq_backend *be, const sq_mat *x, sq_gelu_kind kind, sq_mat *out, sq_error *err)
 {
     cl_backend *cb = (cl_backend *)be;
-    TRY(check_elementwise(x, NULL, out, err));
+    TRY(check_elementwise(cb, x, NULL, out, err));
     cl_int total = (cl_int)(x->cols * x->rows), use_tanh = kind == SQ_GELU_TANH;
     if (total == 0)
         return SQ_OK;
@@ -875,18 +816,11 @@ static sq_status
 cl_get_rows(sq_backend *be, const sq_mat *table, const int32_t *ids, int64_t n, sq_mat *out, sq_error *err)
 {
     cl_backend *cb = (cl_backend *)be;
-    CHECK(table, "embedding table");
-    CHECK(out, "get_rows output");
+    TRY(sq_check_get_rows(be, table, ids, n, out, err));
     if (mv_kernel(table->type) == K_COUNT)
         return sq_error_set(err, SQ_ERR_UNSUPPORTED, "cannot read rows of a %s table",
                             sq_type_get(table->type) ? sq_type_get(table->type)->name : "?");
-    if (out->type != SQ_TYPE_F32 || out->cols != table->cols || out->rows != n)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "get_rows: shapes do not match");
     TRY(check_int(out->cols * out->rows, "get_rows", err));
-    for (int64_t i = 0; i < n; i++)
-        if (ids[i] < 0 || ids[i] >= table->rows)
-            return sq_error_set(err, SQ_ERR_INVALID_ARG, "token id %d outside the vocabulary of %lld", ids[i],
-                                (long long)table->rows);
     if (n == 0)
         return SQ_OK;
     TRY(need_scratch(cb, &cb->ids, (size_t)n * sizeof(cl_int), "token ids", err));
@@ -941,6 +875,7 @@ static const sq_backend_ops cl_ops = {
     .buf_alloc = cl_buf_alloc,
     .buf_from_host = cl_buf_from_host,
     .buf_free = cl_buf_free,
+    .buf_size = cl_buf_size,
     .write = cl_write,
     .read = cl_read,
     .matmul = cl_matmul,

@@ -56,28 +56,11 @@ mat_ptr(const sq_mat *m)
     return (char *)m->buf->data + m->offset;
 }
 
-static sq_status
-check_mat(const sq_mat *m, const char *what, sq_error *err)
-{
-    if (!m || !m->buf)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "%s: no buffer", what);
-    /* A row that is not a whole number of blocks has no size: refuse it
-     * rather than address every row at offset 0. */
-    if (m->cols < 0 || m->rows < 0 || (m->cols > 0 && sq_type_row_size(m->type, m->cols) == 0))
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "%s: %lld columns are not a whole number of %s blocks", what,
-                            (long long)m->cols, sq_type_get(m->type) ? sq_type_get(m->type)->name : "?");
-    size_t bytes = sq_mat_bytes(m);
-    if (m->offset > m->buf->size || bytes > m->buf->size - m->offset)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "%s: view [%zu, +%zu) exceeds its %zu-byte buffer",
-                            what, m->offset, bytes, m->buf->size);
-    return SQ_OK;
-}
-
-#define CHECK(m, what)                                      \
-    do {                                                    \
-        sq_status st_ = check_mat((m), (what), err);        \
-        if (st_ != SQ_OK)                                   \
-            return st_;                                     \
+#define TRY(call)                   \
+    do {                            \
+        sq_status st_ = (call);     \
+        if (st_ != SQ_OK)           \
+            return st_;             \
     } while (0)
 
 /* ---- memory ---- */
@@ -132,6 +115,12 @@ cpu_buf_free(sq_backend *be, sq_buf *b)
     else if (b->owned)
         free(b->data);
     free(b);
+}
+
+static size_t
+cpu_buf_size(const sq_buf *b)
+{
+    return b->size;
 }
 
 static sq_status
@@ -350,17 +339,7 @@ static sq_status
 cpu_matmul(sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias, sq_mat *y, sq_error *err)
 {
     cpu_backend *cb = (cpu_backend *)be;
-    CHECK(w, "matmul weight");
-    CHECK(x, "matmul input");
-    CHECK(y, "matmul output");
-    if (bias)
-        CHECK(bias, "matmul bias");
-    if (x->type != SQ_TYPE_F32 || y->type != SQ_TYPE_F32 || x->cols != w->cols || y->cols != w->rows ||
-        y->rows != x->rows || (bias && (bias->type != SQ_TYPE_F32 || bias->cols * bias->rows != w->rows)))
-        return sq_error_set(err, SQ_ERR_INVALID_ARG,
-                            "matmul shapes: W %lld×%lld, x %lld×%lld, y %lld×%lld",
-                            (long long)w->rows, (long long)w->cols, (long long)x->rows,
-                            (long long)x->cols, (long long)y->rows, (long long)y->cols);
+    TRY(sq_check_matmul(be, w, x, bias, y, err));
     sq_vec_dot_fn dot = cb->k->vec_dot[w->type];
     sq_type vt = sq_vec_dot_type(w->type);
     if (!dot)
@@ -419,12 +398,7 @@ static sq_status
 cpu_rmsnorm(sq_backend *be, const sq_mat *x, const sq_mat *w, float eps, sq_mat *y, sq_error *err)
 {
     cpu_backend *cb = (cpu_backend *)be;
-    CHECK(x, "rmsnorm input");
-    CHECK(w, "rmsnorm weight");
-    CHECK(y, "rmsnorm output");
-    if (x->type != SQ_TYPE_F32 || w->type != SQ_TYPE_F32 || y->type != SQ_TYPE_F32 ||
-        w->cols * w->rows != x->cols || y->cols != x->cols || y->rows != x->rows)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "rmsnorm shapes do not match");
+    TRY(sq_check_rmsnorm(be, x, w, y, err));
     rmsnorm_job j = { mat_ptr(x), mat_ptr(w), mat_ptr(y), x->cols, eps };
     sq_pool_run(cb->pool, rmsnorm_rows, &j, x->rows, 4);
     return SQ_OK;
@@ -453,13 +427,7 @@ static sq_status
 cpu_rope(sq_backend *be, sq_mat *x, const sq_mat *pos, const sq_rope_params *p, sq_error *err)
 {
     cpu_backend *cb = (cpu_backend *)be;
-    CHECK(x, "rope input");
-    CHECK(pos, "rope positions");
-    int sum = p->sections[0] + p->sections[1] + p->sections[2] + p->sections[3];
-    if (x->type != SQ_TYPE_F32 || pos->type != SQ_TYPE_I32 || pos->cols * pos->rows != 4 * x->rows ||
-        x->cols != (int64_t)p->n_head * p->head_dim || p->head_dim % 2 != 0 || sum != p->head_dim / 2 ||
-        p->n_head <= 0 || p->head_dim <= 0 || p->head_dim > 1024)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "rope: shapes or sections do not match");
+    TRY(sq_check_rope(be, x, pos, p, err));
     rope_job j = { mat_ptr(x), mat_ptr(pos), x->rows, p };
     sq_pool_run(cb->pool, rope_rows, &j, x->rows, 4);
     return SQ_OK;
@@ -626,26 +594,8 @@ cpu_attention(sq_backend *be, const sq_mat *q, const sq_mat *k, const sq_mat *v,
               sq_mat *out, sq_error *err)
 {
     cpu_backend *cb = (cpu_backend *)be;
-    CHECK(q, "attention q");
-    CHECK(k, "attention k");
-    CHECK(v, "attention v");
-    CHECK(out, "attention output");
-    int64_t qw = (int64_t)p->n_head * p->head_dim, kw = (int64_t)p->n_head_kv * p->head_dim;
-    if (p->n_head_kv <= 0 || p->n_head % p->n_head_kv != 0 || p->q_offset < 0 || q->type != SQ_TYPE_F32 || q->cols != qw ||
-        k->cols != kw || v->cols != kw || k->rows != v->rows || k->type != v->type ||
-        (k->type != SQ_TYPE_F32 && k->type != SQ_TYPE_F16) || out->type != SQ_TYPE_F32 ||
-        out->cols != qw || out->rows != q->rows)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "attention: shapes or types do not match");
-    const int32_t *win = NULL;
-    if (p->mask == SQ_MASK_WINDOW) {
-        if (!p->window_ids || p->window_ids->type != SQ_TYPE_I32 ||
-            p->window_ids->cols * p->window_ids->rows != k->rows || q->rows != k->rows)
-            return sq_error_set(err, SQ_ERR_INVALID_ARG, "attention: window ids do not match the sequence");
-        CHECK(p->window_ids, "attention window ids");
-        win = mat_ptr(p->window_ids);
-    }
-    if (p->mask == SQ_MASK_CAUSAL && p->q_offset + q->rows > k->rows)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "attention: queries run past the keys");
+    TRY(sq_check_attention(be, q, k, v, p, out, err));
+    const int32_t *win = p->mask == SQ_MASK_WINDOW ? mat_ptr(p->window_ids) : NULL;
     int n_threads = sq_pool_size(cb->pool);
     if (cb->simd_attn && (!win || window_ids_compact(win, q->rows))) {
         qblock *blocks = NULL;
@@ -705,11 +655,7 @@ static sq_status
 cpu_copy_rows(sq_backend *be, const sq_mat *src, sq_mat *dst, int64_t row0, sq_error *err)
 {
     cpu_backend *cb = (cpu_backend *)be;
-    CHECK(src, "copy source");
-    CHECK(dst, "copy destination");
-    if (src->type != SQ_TYPE_F32 || src->cols != dst->cols || row0 < 0 || row0 + src->rows > dst->rows ||
-        (dst->type != SQ_TYPE_F32 && dst->type != SQ_TYPE_F16))
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "copy_rows: shapes or types do not match");
+    TRY(sq_check_copy_rows(be, src, dst, row0, err));
     copy_job j = { mat_ptr(src), (uint8_t *)mat_ptr(dst) + sq_type_row_size(dst->type, dst->cols) * (size_t)row0,
                    dst->type, src->cols };
     sq_pool_run(cb->pool, copy_rows_task, &j, src->rows, 16);
@@ -741,14 +687,8 @@ elem_task(void *ctx, int64_t first, int64_t last, int thread)
 static sq_status
 run_elementwise(cpu_backend *cb, const sq_mat *a, const sq_mat *b, sq_mat *out, int op, sq_error *err)
 {
-    CHECK(a, "element-wise input");
-    CHECK(out, "element-wise output");
-    if (b)
-        CHECK(b, "element-wise input");
+    TRY(sq_check_elementwise(&cb->base, a, b, out, err));
     int64_t n = a->cols * a->rows;
-    if (a->type != SQ_TYPE_F32 || out->type != SQ_TYPE_F32 || out->cols * out->rows != n ||
-        (b && (b->type != SQ_TYPE_F32 || b->cols * b->rows != n)))
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "element-wise op: shapes or types do not match");
     elem_job j = { mat_ptr(a), b ? mat_ptr(b) : NULL, mat_ptr(out), op };
     sq_pool_run(cb->pool, elem_task, &j, n, 4096);
     return SQ_OK;
@@ -776,19 +716,13 @@ static sq_status
 cpu_get_rows(sq_backend *be, const sq_mat *table, const int32_t *ids, int64_t n, sq_mat *out, sq_error *err)
 {
     cpu_backend *cb = (cpu_backend *)be;
-    CHECK(table, "embedding table");
-    CHECK(out, "get_rows output");
+    TRY(sq_check_get_rows(be, table, ids, n, out, err));
     sq_dequant_fn deq = cb->k->dequantize[table->type];
     if (!deq)
         return sq_error_set(err, SQ_ERR_UNSUPPORTED, "cannot read rows of a %s table",
                             sq_type_get(table->type)->name);
-    if (out->type != SQ_TYPE_F32 || out->cols != table->cols || out->rows != n)
-        return sq_error_set(err, SQ_ERR_INVALID_ARG, "get_rows: shapes do not match");
     size_t row = sq_type_row_size(table->type, table->cols);
     for (int64_t i = 0; i < n; i++) {
-        if (ids[i] < 0 || ids[i] >= table->rows)
-            return sq_error_set(err, SQ_ERR_INVALID_ARG, "token id %d outside the vocabulary of %lld",
-                                ids[i], (long long)table->rows);
         deq((const uint8_t *)mat_ptr(table) + row * (size_t)ids[i], (float *)mat_ptr(out) + i * out->cols,
             table->cols);
     }
@@ -820,6 +754,7 @@ static const sq_backend_ops cpu_ops = {
     .buf_alloc = cpu_buf_alloc,
     .buf_from_host = cpu_buf_from_host,
     .buf_free = cpu_buf_free,
+    .buf_size = cpu_buf_size,
     .write = cpu_write,
     .read = cpu_read,
     .matmul = cpu_matmul,
