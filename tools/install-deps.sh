@@ -16,7 +16,7 @@ packages=(
   libsdl2-dev
   # desktop app
   libgtk-4-dev libadwaita-1-dev libpoppler-glib-dev libsqlite3-dev
-  adwaita-icon-theme librsvg2-common shared-mime-info gettext
+  adwaita-icon-theme librsvg2-common shared-mime-info gettext fonts-dejavu-core
   # desktop app tests: a virtual display and the validators
   xvfb xauth desktop-file-utils appstream
   # tests: fuzzing (libFuzzer ships with clang), sanitizers
