@@ -147,9 +147,9 @@ bind_patch_kernel(sq_vision_model *m, const sq_gguf *g, const char *name, sq_mat
         free(h);
         return sq_error_set(err, SQ_ERR_NOMEM, "out of memory converting '%s'", name);
     }
-    sq_quant_kernels_get()->dequantize[t->type](t->data, f, n);
-    for (int64_t i = 0; i < n; i++)
-        h[i] = sq_f32_to_f16(f[i]);
+    const sq_quant_kernels *k = sq_quant_kernels_get();
+    k->dequantize[t->type](t->data, f, n);
+    k->quantize[SQ_TYPE_F16](f, h, n);
     st = sq_weight_upload(&m->weights, h, SQ_TYPE_F16, cols, m->hp.n_embd, out, err);
     free(f);
     free(h);
