@@ -205,9 +205,6 @@ class Text(nn.Module):
         g = c.n_head // c.n_head_kv
         cos, sin = self.rope_tables(pos)
         causal = torch.full((L, L), float("-inf"), device=h.device).triu(1)
-        if past is not None:
-            P = past[0][0].shape[2]
-            causal = torch.cat([torch.zeros(L, P, device=h.device), causal], dim=1)
         kvs = []
         for il, blk in enumerate(self.blocks):
             x = rmsnorm(h, blk.attn_norm, c.eps)
@@ -217,19 +214,37 @@ class Text(nn.Module):
             q, k = rotate(q, cos, sin), rotate(k, cos, sin)
             if want_kv:
                 kvs.append((k, v))
-            if past is not None:
-                pk, pv = past[il]
-                k = torch.cat([pk.expand(B, -1, -1, -1), k], dim=2)
-                v = torch.cat([pv.expand(B, -1, -1, -1), v], dim=2)
             # GQA: query head i uses kv head i // g
-            qg = (q * (1.0 / math.sqrt(hd))).view(B, c.n_head_kv, g * L, hd)
-            s = (qg @ k.transpose(-1, -2)).view(B, c.n_head_kv, g, L, -1)
-            s += causal
-            o = (s.softmax(-1).view(B, c.n_head_kv, g * L, -1) @ v).view(B, c.n_head, L, hd)
+            qg = (q * (1.0 / math.sqrt(hd))).reshape(B, c.n_head_kv, g * L, hd)
+            s = (qg @ k.transpose(-1, -2)).view(B, c.n_head_kv, g, L, L) + causal
+            if past is None:
+                o = s.softmax(-1).view(B, c.n_head_kv, g * L, L) @ v
+            else:
+                o = self._with_prefix(qg, s, v, past[il])
+            o = o.reshape(B, c.n_head, L, hd)
             h = h + blk.o(o.transpose(1, 2).reshape(B, L, d))
             x = rmsnorm(h, blk.ffn_norm, c.eps)
             h = h + blk.down(F.silu(blk.gate(x)) * blk.up(x))
         return rmsnorm(h, self.out_norm, c.eps), kvs
+
+    @staticmethod
+    def _with_prefix(qg, s, v, prefix):
+        """Attention over a shared prefix's keys and the rows' own keys without
+        copying the prefix per row: the prefix scores fold the batch into the
+        query rows, and the two parts share one softmax (max/sum combined).
+        qg: B x Hkv x gL x D; s: B x Hkv x g x L x L (causal); prefix k, v:
+        1 x Hkv x P x D.  Returns B x Hkv x gL x D."""
+        pk, pv = prefix
+        B, Hkv, gL, D = qg.shape
+        P = pk.shape[2]
+        sp = (qg.transpose(0, 1).reshape(Hkv, B * gL, D) @ pk[0].transpose(-1, -2))   # Hkv x B*gL x P
+        sp = sp.view(Hkv, B, gL, P).transpose(0, 1)                                     # B x Hkv x gL x P
+        ss = s.reshape(B, Hkv, gL, -1)
+        m = torch.maximum(sp.amax(-1, keepdim=True), ss.amax(-1, keepdim=True)).detach()
+        ep, es = (sp - m).exp(), (ss - m).exp()
+        den = ep.sum(-1, keepdim=True) + es.sum(-1, keepdim=True)
+        op = (ep.transpose(0, 1).reshape(Hkv, B * gL, P) @ pv[0]).view(Hkv, B, gL, D).transpose(0, 1)
+        return (op + es @ v) / den
 
     def logits(self, hn):
         return hn @ self.embd.t()
