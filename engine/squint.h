@@ -33,6 +33,18 @@ typedef struct sq_session sq_session;
 
 typedef void (*sq_progress_fn)(float fraction, void *user_data);
 
+/* ---- the built-in demo model ----
+ * Squint ships a small model trained on synthetic screenshots (assets/,
+ * installed under DATADIR/squint) so that it works with no download.
+ * Looks in $SQUINT_DEMO_DIR, then the installed data folder, then the source
+ * tree's assets/ (running from a build tree); fills both paths (NUL-terminated,
+ * at most `size` bytes each) with the first folder holding both files.
+ * SQ_ERR_NOT_FOUND with the folders tried when there is none. */
+#define SQ_DEMO_TEXT_FILE   "squint-demo-text.gguf"
+#define SQ_DEMO_MMPROJ_FILE "squint-demo-mmproj.gguf"
+
+sq_status sq_demo_model_find(char *text, char *mmproj, size_t size, sq_error *err);
+
 typedef struct {
     const char    *text_path;    /* the text GGUF (architecture qwen2vl) */
     const char    *mmproj_path;  /* the vision GGUF, or NULL for text only */

@@ -16,10 +16,10 @@ with torch.no_grad():
         elif 'bias' in n: p.normal_(0, 0.1)
         else: p.normal_(1, 0.2)
 round_f16(m)
-tmp = tempfile.mkdtemp(); export(m, tmp + '/m', 'f16', 'build-demo/squint-demo-export')
+tmp = tempfile.mkdtemp(); export(m, tmp + '/m', 'f16', 'build/tools/squint-demo-export')
 s = world.World(77).sample(0, kind='b'); s['image'].save(tmp + '/x.png')
 for pol, img in (('full', s['image']), ('low', world.half_image(s['image']))):
-    subprocess.run(['build-demo/ui/term/squint-cli', 'run', '-m', tmp + '/m-text.gguf', '--mmproj', tmp + '/m-mmproj.gguf', '--image', tmp + '/x.png',
+    subprocess.run(['build/ui/term/squint-cli', 'run', '-m', tmp + '/m-text.gguf', '--mmproj', tmp + '/m-mmproj.gguf', '--image', tmp + '/x.png',
                     '-p', 'hi', '--policy', pol, '-q', '-n', '1', '-t', '1', '--dump-image-embd', tmp + '/e'], check=True, capture_output=True)
     e = np.fromfile(tmp + '/e', dtype='<f4').reshape(-1, 192)
     with torch.no_grad(): t = m.vision(pixels_of(img)[None])[0].numpy()
@@ -31,7 +31,7 @@ from check import torch_answer
 import json
 pr = Prompts(Vocab())
 for pol in ('adaptive', 'full'):
-    r = subprocess.run(['build-demo/ui/term/squint-cli', 'run', '-m', tmp + '/m-text.gguf', '--mmproj', tmp + '/m-mmproj.gguf', '--image', tmp + '/x.png',
+    r = subprocess.run(['build/ui/term/squint-cli', 'run', '-m', tmp + '/m-text.gguf', '--mmproj', tmp + '/m-mmproj.gguf', '--image', tmp + '/x.png',
                     '-p', s['question'], '--policy', pol, '-q', '--json', '--kv-f32', '-n', '16', '-t', '1', '--dump-logits', tmp + '/l'], check=True, capture_output=True, text=True)
     js = json.loads(r.stdout.strip().splitlines()[-1])
     ids, lg = torch_answer(m, pr, s['image'], s['question'], pol, 16)

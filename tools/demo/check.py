@@ -1,7 +1,7 @@
 """check.py — the independent engine check: PyTorch vs the C engine.
 
     /usr/bin/python3 tools/demo/check.py [--ckpt assets/demo-train/ckpt.pt | --random SEED]
-        [--n 4] [--policy adaptive] [--cli build-demo/ui/term/squint-cli]
+        [--n 4] [--policy adaptive] [--cli build/ui/term/squint-cli]
 
 Exports the model (F16) to a temp prefix, then for n held-out samples runs
 `squint-cli run --policy P --json --kv-f32 --dump-logits` and PyTorch's own
@@ -93,8 +93,8 @@ def main():
     ap.add_argument("--n-predict", type=int, default=48)
     ap.add_argument("--policy", default="adaptive")
     ap.add_argument("--seed", type=int, default=4242, help="world seed of the samples")
-    ap.add_argument("--cli", default=os.path.join(ROOT, "build-demo", "ui", "term", "squint-cli"))
-    ap.add_argument("--exporter", default=os.path.join(ROOT, "build-demo", "squint-demo-export"))
+    ap.add_argument("--cli", default=os.path.join(ROOT, "build", "ui", "term", "squint-cli"))
+    ap.add_argument("--exporter", default=os.path.join(ROOT, "build", "tools", "squint-demo-export"))
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.random is not None:

@@ -1,7 +1,7 @@
 """export.py — checkpoint -> GGUF pair (text + mmproj) as llama.cpp lays them out.
 
     /usr/bin/python3 tools/demo/export.py [--ckpt assets/demo-train/ckpt.pt]
-        [--type f16|q8_0] [--exporter build-demo/squint-demo-export] [--out assets/squint-demo]
+        [--type f16|q8_0] [--exporter build/tools/squint-demo-export] [--out assets/squint-demo]
 
 Dumps each tensor as raw float32 into a temp dir with a manifest and runs the
 C exporter (tools/demo/export-gguf.c, the engine's own GGUF writer and
@@ -132,7 +132,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", default=os.path.join(ROOT, "assets", "demo-train", "ckpt.pt"))
     ap.add_argument("--type", default="f16", choices=["f16", "q8_0"])
-    ap.add_argument("--exporter", default=os.path.join(ROOT, "build-demo", "squint-demo-export"))
+    ap.add_argument("--exporter", default=os.path.join(ROOT, "build", "tools", "squint-demo-export"))
     ap.add_argument("--out", default=os.path.join(ROOT, "assets", "squint-demo"))
     a = ap.parse_args()
     m, step = load(a.ckpt)

@@ -14,7 +14,7 @@ BPE merge loop of spec F.4, plus added-token splitting.  `python3 vocab.py
 --check` compares it with `squint-cli tokenize` on the protocol texts and a
 few hundred generated questions and replies.
 
-    python3 tools/demo/vocab.py --check --cli build-demo/ui/term/squint-cli
+    python3 tools/demo/vocab.py --check --cli build/ui/term/squint-cli
 """
 import os
 import re
@@ -190,7 +190,7 @@ if __name__ == "__main__":
     sys.path.insert(0, HERE)
     if "--check" in sys.argv:
         cli = sys.argv[sys.argv.index("--cli") + 1] if "--cli" in sys.argv else os.path.join(
-            ROOT, "build-demo", "ui", "term", "squint-cli")
+            ROOT, "build", "ui", "term", "squint-cli")
         sys.exit(0 if _check(cli) else 1)
     v = Vocab()
     print(f"{v.n_rows} rows, {len(v.ranks)} merges, {len(v.added)} added tokens")

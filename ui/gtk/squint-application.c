@@ -12,6 +12,7 @@
 #include "squint-model-dialog.h"
 #include "squint-preferences-window.h"
 #include "squint-window.h"
+#include "squint.h"
 
 struct _SquintApplication
 {
@@ -57,6 +58,24 @@ model_loaded (GObject      *object,
     }
 }
 
+/* The built-in demo model's text GGUF (and in *mmproj its vision GGUF), or
+ * NULL when it is not installed. */
+char *
+squint_application_dup_demo_model (char **mmproj)
+{
+  char text[4096], vision[4096];
+  sq_error err = { 0 };
+
+  if (sq_demo_model_find (text, vision, sizeof text, &err) != SQ_OK)
+    {
+      g_debug ("%s", err.msg);
+      return NULL;
+    }
+  if (mmproj != NULL)
+    *mmproj = g_strdup (vision);
+  return g_strdup (text);
+}
+
 /* Loads the configured model unless it is already loaded or loading. */
 static gboolean
 reload_model (gpointer data)
@@ -68,8 +87,15 @@ reload_model (gpointer data)
   self->reload_idle = 0;
   if (text[0] == '\0')
     {
-      squint_engine_unload (self->engine);
-      return G_SOURCE_REMOVE;
+      /* nothing chosen: the built-in demo model, when it is there */
+      g_free (text);
+      g_free (mmproj);
+      text = squint_application_dup_demo_model (&mmproj);
+      if (text == NULL)
+        {
+          squint_engine_unload (self->engine);
+          return G_SOURCE_REMOVE;
+        }
     }
   if (squint_engine_get_state (self->engine) == SQUINT_ENGINE_READY &&
       g_strcmp0 (squint_engine_get_text_path (self->engine), text) == 0 &&
@@ -93,10 +119,19 @@ static void
 rebuild_model_menu (SquintApplication *self)
 {
   g_autoptr(GVariant) models = g_settings_get_value (self->settings, "models");
+  g_autofree char *demo = NULL;
   GVariantIter iter;
   const char *text, *mmproj;
 
   g_menu_remove_all (self->known_section);
+  if ((demo = squint_application_dup_demo_model (NULL)) != NULL)
+    {
+      g_autoptr(GMenuItem) item = g_menu_item_new (_("Built-in Demo Model"), NULL);
+
+      /* the empty path means "no model chosen": the demo model */
+      g_menu_item_set_action_and_target_value (item, "app.use-model", g_variant_new_string (""));
+      g_menu_append_item (self->known_section, item);
+    }
   g_variant_iter_init (&iter, models);
   while (g_variant_iter_next (&iter, "(&s&s)", &text, &mmproj))
     {
@@ -187,6 +222,16 @@ use_model_action (GSimpleAction *action,
   GVariantIter iter;
   const char *text, *mmproj;
 
+  if (want[0] == '\0')
+    {
+      g_autoptr(GSettings) tx = g_settings_new (APP_ID);
+
+      g_settings_delay (tx);
+      g_settings_set_string (tx, "model-path", "");
+      g_settings_set_string (tx, "mmproj-path", "");
+      g_settings_apply (tx);
+      return;
+    }
   g_variant_iter_init (&iter, models);
   while (g_variant_iter_next (&iter, "(&s&s)", &text, &mmproj))
     if (g_strcmp0 (text, want) == 0)

@@ -29,5 +29,7 @@ const char        *squint_application_get_images_dir  (SquintApplication *self);
 void               squint_application_use_model       (SquintApplication *self,
                                                        const char        *text_path,
                                                        const char        *mmproj_path);
+/* The built-in demo model (NULL when not installed); *mmproj gets its vision GGUF. */
+char              *squint_application_dup_demo_model  (char             **mmproj);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include <glib/gi18n.h>
 
 #include "squint-preferences-window.h"
+#include "squint-application.h"
 
 static const char *const policies[] = { "adaptive", "low", "full" };
 
@@ -68,8 +69,11 @@ update_model_rows (SquintPreferencesWindow *self)
   g_autofree char *text_e = g_markup_escape_text (text, -1);
   g_autofree char *mmproj_e = g_markup_escape_text (mmproj, -1);
 
-  adw_action_row_set_subtitle (self->text_row, text[0] ? text_e : _("None"));
-  adw_action_row_set_subtitle (self->mmproj_row, mmproj[0] ? mmproj_e : _("None"));
+  g_autofree char *demo = text[0] ? NULL : squint_application_dup_demo_model (NULL);
+  const char *none = demo != NULL ? _("Built-in demo model") : _("None");
+
+  adw_action_row_set_subtitle (self->text_row, text[0] ? text_e : none);
+  adw_action_row_set_subtitle (self->mmproj_row, mmproj[0] ? mmproj_e : none);
 }
 
 static void

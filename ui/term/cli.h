@@ -8,3 +8,12 @@ int cmd_detokenize(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+
+#include <stddef.h>
+
+/* The model a command runs: the user's -m/--mmproj, or with no -m the
+ * built-in demo model (both files).  `text_buf`/`mmproj_buf` (`size` bytes)
+ * hold the demo paths.  Prints why and returns false when there is none. */
+#include <stdbool.h>
+bool cli_pick_model(const char *cmd, const char **model, const char **mmproj, char *text_buf, char *mmproj_buf,
+                    size_t size);

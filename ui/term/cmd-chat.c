@@ -213,7 +213,7 @@ loop(chat_state *c)
 static void
 usage(FILE *out)
 {
-    fprintf(out, "usage: squint-cli chat -m TEXT.gguf [--mmproj MMPROJ.gguf] [--image FILE]...\n"
+    fprintf(out, "usage: squint-cli chat [-m TEXT.gguf [--mmproj MMPROJ.gguf]] [--image FILE]...\n"
                  "                       [--policy adaptive|low|full] [-n N] [--temp T] [-t THREADS] [-c CTX]\n"
                  "                       [--view]   (a window showing what the model sees)\n"
                  "Interactive chat about images; /help inside lists the commands.\n");
@@ -254,10 +254,13 @@ cmd_chat(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
-    if (!model || n_ctx < 64 || n_predict == 0) {
+    if (n_ctx < 64 || n_predict == 0) {
         usage(stderr);
         return 2;
     }
+    char demo_text[4096], demo_mmproj[4096];
+    if (!cli_pick_model("chat", &model, &mmproj, demo_text, demo_mmproj, sizeof demo_text))
+        return 1;
     sq_model_params mp = sq_model_default_params();
     mp.text_path = model;
     mp.mmproj_path = mmproj;

@@ -17,6 +17,7 @@
 
 typedef struct {
     const char *model, *mmproj, *prompt, *raw_prompt, *backend;
+    char        demo_text[4096], demo_mmproj[4096];   /* the demo model's paths when no -m */
     const char *dump_logits, *dump_embd, *policy, *forced_reply;
     const char **images;
     int         n_images;
@@ -31,10 +32,10 @@ static void
 usage(FILE *out)
 {
     fprintf(out,
-            "usage: squint-cli run -m TEXT.gguf [--mmproj MMPROJ.gguf] [--image FILE]...\n"
+            "usage: squint-cli run [-m TEXT.gguf [--mmproj MMPROJ.gguf]] [--image FILE]...\n"
             "                      (-p TEXT | --raw-prompt TEXT) [options]\n"
             "\n"
-            "  -m, --model FILE        text model GGUF (architecture qwen2vl)\n"
+            "  -m, --model FILE        text model GGUF (architecture qwen2vl); default: the built-in demo model\n"
             "      --mmproj FILE       vision model GGUF (needed for images)\n"
             "      --image FILE        an image (PNG, JPEG, BMP, GIF, PNM); repeatable\n"
             "  -p, --prompt TEXT       a question about the images, asked the way --policy says\n"
@@ -160,8 +161,8 @@ parse_args(int argc, char **argv, run_opts *o)
         fprintf(stderr, "squint-cli run: unexpected argument '%s'\n", argv[optind]);
         return 2;
     }
-    if (!o->model || (!o->prompt == !o->raw_prompt)) {
-        fprintf(stderr, "squint-cli run: need -m MODEL and exactly one of -p or --raw-prompt\n");
+    if (!o->prompt == !o->raw_prompt) {
+        fprintf(stderr, "squint-cli run: need exactly one of -p or --raw-prompt\n");
         usage(stderr);
         return 2;
     }
@@ -175,6 +176,8 @@ parse_args(int argc, char **argv, run_opts *o)
         fprintf(stderr, "squint-cli run: %s\n", perr.msg);
         return 2;
     }
+    if (!cli_pick_model("run", &o->model, &o->mmproj, o->demo_text, o->demo_mmproj, sizeof o->demo_text))
+        return 1;
     if (o->n_images > 0 && !o->mmproj) {
         fprintf(stderr, "squint-cli run: images need the vision model: add --mmproj MMPROJ.gguf\n");
         return 2;
