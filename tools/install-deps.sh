@@ -14,6 +14,8 @@ packages=(
   ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd
   # model's-eye view
   libsdl2-dev
+  # HTTP server and client
+  libsoup-3.0-dev libjson-glib-dev curl
   # desktop app
   libgtk-4-dev libadwaita-1-dev libpoppler-glib-dev libsqlite3-dev
   adwaita-icon-theme librsvg2-common shared-mime-info gettext fonts-dejavu-core
@@ -22,6 +24,11 @@ packages=(
   # tests: fuzzing (libFuzzer ships with clang), sanitizers
   clang
 )
+# Node.js runs the official openai client against squint-server in the tests;
+# a machine that already has node and npm (e.g. from NodeSource) keeps them.
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  packages+=(nodejs npm)
+fi
 
 sudo=""
 if [ "$(id -u)" -ne 0 ]; then
