@@ -10,6 +10,14 @@ cd "$(dirname "$0")/.."
 
 tools/install-deps.sh || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
 
+# The official openai npm client, for the server's tests (test-openai.sh).
+export SQUINT_NPM_DIR="$PWD/build/npm" SQUINT_REQUIRE_NPM=1
+if [ ! -d "$SQUINT_NPM_DIR/node_modules/openai" ]; then
+  mkdir -p "$SQUINT_NPM_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$SQUINT_NPM_DIR" openai@4 ||
+    echo "npm install openai failed: the api-openai test will say so"
+fi
+
 passed=0
 failed=0
 
