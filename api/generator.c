@@ -39,6 +39,7 @@ typedef struct
   gsize                           posted;      /* bytes of content already sent */
   gsize                           max_stop;
   gboolean                        stop_hit;
+  gboolean                        raw;         /* the reply as generated, no tag filtering */
 } Job;
 
 static void
@@ -217,7 +218,14 @@ on_token (int32_t     id,
 
   if (job->stop_hit)
     return FALSE;
-  squint_reply_stream_feed (job->filter, text, len, content, reasoning);
+  if (job->raw)
+    {
+      /* the end-of-turn token itself is not text */
+      if (id < 0 || sq_tokenizer_token_type (sq_model_tokenizer (job->gen->model), id) != SQ_TOKEN_CONTROL)
+        g_string_append_len (content, text, len);
+    }
+  else
+    squint_reply_stream_feed (job->filter, text, len, content, reasoning);
   g_string_append_len (job->content, content->str, content->len);
   if (job->req->stop != NULL && apply_stop (job, before > job->max_stop ? before - job->max_stop : 0))
     job->stop_hit = TRUE;
@@ -371,14 +379,111 @@ make_result (Job             *job,
   return r;
 }
 
-/* Asks every user turn in order: earlier ones replay their recorded answer
+static gboolean
+has_system (SquintChatRequest *req)
+{
+  for (guint m = 0; m < req->messages->len; m++)
+    if (g_str_equal (((SquintChatMessage *)g_ptr_array_index (req->messages, m))->role, "system"))
+      return TRUE;
+  return FALSE;
+}
+
+static sq_status
+eval_text (sq_session  *s,
+           const char  *text,
+           sq_error    *err)
+{
+  return sq_session_eval_text (s, text, true, err);
+}
+
+/* A client that sends its own system prompt is in charge of the prompt (a
+ * VisionThink client running the loop itself, or any other use): the
+ * messages go through the Qwen2.5-VL chat template as they are, images where
+ * they stand, and the reply comes back raw, tool calls and all. */
+static void
+run_raw (Job       *job,
+         GPtrArray *decoded)
+{
+  SquintGenerator *gen = job->gen;
+  sq_session *s = gen->session;
+  sq_ask_params p = ask_params (job, SQ_POLICY_FULL);
+  sq_generate_params gp = p.gen;
+  sq_error err = { 0 };
+  sq_status st = SQ_OK;
+  sq_stop_reason why = SQ_STOP_EOG;
+  sq_tokens out;
+  guint next_image = 0;
+  gint64 visual = 0, t0 = g_get_monotonic_time ();
+  sq_stats before;
+  SquintGenerationResult *r;
+
+  sq_tokens_init (&out);
+  for (guint m = 0; st == SQ_OK && m < job->req->messages->len; m++)
+    {
+      SquintChatMessage *msg = g_ptr_array_index (job->req->messages, m);
+      g_autofree char *head = g_strdup_printf ("<|im_start|>%s\n", msg->role);
+
+      st = eval_text (s, head, &err);
+      for (guint k = 0; st == SQ_OK && k < msg->parts->len; k++)
+        {
+          SquintChatPart *part = g_ptr_array_index (msg->parts, k);
+          sq_image_info info;
+
+          if (part->text != NULL)
+            {
+              st = eval_text (s, part->text, &err);
+              continue;
+            }
+          st = eval_text (s, "<|vision_start|>", &err);
+          if (st == SQ_OK)
+            st = sq_session_eval_image (s, g_ptr_array_index (decoded, next_image++), &info, &err);
+          if (st == SQ_OK)
+            {
+              visual += info.n_tokens;
+              st = eval_text (s, "<|vision_end|>", &err);
+            }
+        }
+      if (st == SQ_OK)
+        st = eval_text (s, "<|im_end|>\n", &err);
+    }
+  if (st == SQ_OK)
+    st = eval_text (s, "<|im_start|>assistant\n", &err);
+  before = sq_session_stats (s);
+  gp.on_token = on_token;
+  gp.user_data = job;
+  if (st == SQ_OK)
+    st = sq_session_generate (s, &gp, &out, &why, &err);
+  if (st != SQ_OK)
+    {
+      sq_tokens_free (&out);
+      post_done (job, NULL, engine_error (&err, "The model could not answer"));
+      return;
+    }
+  flush_text (job, NULL, TRUE);
+  r = g_new0 (SquintGenerationResult, 1);
+  r->content = g_strndup (job->content->str, job->content->len);
+  r->reasoning = g_strdup ("");
+  r->finish_reason = g_strdup (why == SQ_STOP_LENGTH || why == SQ_STOP_CONTEXT ? "length" : "stop");
+  r->policy = g_strdup ("raw");
+  r->prompt_tokens = before.n_prompt_tokens;
+  r->completion_tokens = (gint64)out.n;
+  r->visual_used = r->visual_baseline = visual;
+  r->encode_ms = before.encode_ms;
+  r->prefill_ms = before.prefill_ms;
+  r->decode_ms = sq_session_stats (s).decode_ms;
+  r->total_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  sq_tokens_free (&out);
+  post_done (job, r, NULL);
+}
+
+/* No system message: Squint's own prompt and loop (the policy's).  Asks
+ * every user turn in order: earlier ones replay their recorded answer
  * (forced), the last one generates and streams. */
 static void
 run_job (Job *job)
 {
   SquintGenerator *gen = job->gen;
   g_autoptr(GPtrArray) decoded = g_ptr_array_new ();
-  g_autoptr(GString) system = g_string_new (NULL);
   g_autoptr(GString) question = g_string_new (NULL);
   g_autoptr(GPtrArray) turn_images = g_ptr_array_new ();
   sq_callbacks cbs = { on_event, should_abort, job };
@@ -406,6 +511,12 @@ run_job (Job *job)
   job->content = g_string_new (NULL);
   for (char **s = job->req->stop; s != NULL && *s != NULL; s++)
     job->max_stop = MAX (job->max_stop, strlen (*s));
+  if ((job->raw = has_system (job->req)))
+    {
+      run_raw (job, decoded);
+      free_images (g_steal_pointer (&decoded));
+      return;
+    }
 
   for (guint m = 0; m < job->req->messages->len; m++)
     {
@@ -415,19 +526,8 @@ run_job (Job *job)
       g_autofree char *forced = NULL;
       sq_answer a = { 0 };
 
-      if (g_str_equal (msg->role, "system"))
-        {
-          g_string_append_printf (system, "%s%s", system->len ? "\n" : "", msg->text);
-          continue;
-        }
       if (g_str_equal (msg->role, "user"))
         {
-          /* the client's system text leads the first question it precedes */
-          if (system->len > 0)
-            {
-              g_string_append_printf (question, "%s%s", question->len ? "\n" : "", system->str);
-              g_string_truncate (system, 0);
-            }
           g_string_append_printf (question, "%s%s", question->len ? "\n" : "", msg->text);
           for (guint k = 0; k < msg->image_urls->len; k++)
             g_ptr_array_add (turn_images, g_ptr_array_index (decoded, next_image++));

@@ -79,6 +79,27 @@ squint_api_error_json (const GError *error,
 /* ---- parsing ---- */
 
 static void
+chat_part_free (gpointer data)
+{
+  SquintChatPart *p = data;
+
+  g_free (p->text);
+  g_free (p);
+}
+
+static void
+add_part (SquintChatMessage *m,
+          const char        *text,
+          int                image)
+{
+  SquintChatPart *p = g_new0 (SquintChatPart, 1);
+
+  p->text = g_strdup (text);
+  p->image = image;
+  g_ptr_array_add (m->parts, p);
+}
+
+static void
 chat_message_free (gpointer data)
 {
   SquintChatMessage *m = data;
@@ -86,6 +107,7 @@ chat_message_free (gpointer data)
   g_free (m->role);
   g_free (m->text);
   g_ptr_array_unref (m->image_urls);
+  g_ptr_array_unref (m->parts);
   g_free (m);
 }
 
@@ -174,6 +196,7 @@ parse_part (JsonNode          *node,
       if (text->len > 0)
         g_string_append_c (text, '\n');
       g_string_append (text, json_node_get_string (t));
+      add_part (m, json_node_get_string (t), -1);
       return TRUE;
     }
   if (g_str_equal (type, "image_url"))
@@ -195,6 +218,7 @@ parse_part (JsonNode          *node,
       if (!g_str_has_prefix (url, "data:") && !g_str_has_prefix (url, "http://") &&
           !g_str_has_prefix (url, "https://"))
         return invalid (param, where, error, "%s: image URLs must be data:, http: or https: URLs", where);
+      add_part (m, NULL, m->image_urls->len);
       g_ptr_array_add (m->image_urls, g_strdup (url));
       return TRUE;
     }
@@ -231,6 +255,7 @@ parse_message (JsonNode          *node,
   m = g_new0 (SquintChatMessage, 1);
   m->role = g_strdup (r);
   m->image_urls = g_ptr_array_new_with_free_func (g_free);
+  m->parts = g_ptr_array_new_with_free_func (chat_part_free);
   g_ptr_array_add (out, m);
 
   content = json_object_get_member (o, "content");
@@ -240,7 +265,10 @@ parse_message (JsonNode          *node,
         return invalid (param, where, error, "%s needs \"content\"", where);
     }
   else if (is_string (content))
-    g_string_append (text, json_node_get_string (content));
+    {
+      g_string_append (text, json_node_get_string (content));
+      add_part (m, json_node_get_string (content), -1);
+    }
   else if (JSON_NODE_HOLDS_ARRAY (content))
     {
       JsonArray *parts = json_node_get_array (content);

@@ -34,9 +34,16 @@ char       *squint_api_error_json        (const GError *error,
 
 typedef struct
 {
+  char *text;             /* NULL for an image */
+  int   image;            /* ≥ 0: the index into the message's image_urls */
+} SquintChatPart;
+
+typedef struct
+{
   char      *role;        /* "system", "user", "assistant" */
   char      *text;        /* the text parts, joined by newlines */
   GPtrArray *image_urls;  /* of char*: data: or http(s) URLs, in order */
+  GPtrArray *parts;       /* of SquintChatPart*: text and images as sent, in order */
 } SquintChatMessage;
 
 typedef struct

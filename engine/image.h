@@ -106,6 +106,9 @@ sq_status sq_image_load_memory(const void *data, size_t size,
                                const sq_image_load_params *params,
                                sq_image *out, sq_error *err);
 
+/* Encodes an image as PNG into a malloc'd buffer (*out, *out_len; free()). */
+sq_status sq_image_encode_png(const sq_image *img, unsigned char **out, size_t *out_len, sq_error *err);
+
 /* ---- resampling (Pillow-exact) ------------------------------------------ */
 
 /* Resizes src to w×h exactly like Pillow's `Image.resize((w, h), filter)`

@@ -236,6 +236,19 @@ void sq_answer_free(sq_answer *a);
  * feeds the tool-response turn with the original images into the same KV
  * cache (nothing before it is recomputed), emits ZOOM_DONE and generates
  * pass 2.  One zoom per question. */
+/* The VisionThink protocol's fixed texts, byte for byte as the engine feeds
+ * them (a client running the loop against a remote model sends the same). */
+typedef enum {
+    SQ_TEXT_VISIONTHINK_SYSTEM,
+    SQ_TEXT_VISIONTHINK_USER,
+    SQ_TEXT_TOOL_RESPONSE_INTRO,
+    SQ_TEXT_TOOL_RESPONSE_AFTER,
+    SQ_TEXT_TOOL_ERROR_AFTER,
+    SQ_TEXT_PLAIN_SYSTEM,
+} sq_protocol_text_id;
+
+const char *sq_protocol_text(sq_protocol_text_id id);
+
 sq_status sq_session_ask(sq_session *s, const char *question, const sq_image *const *images, size_t n_images,
                          const sq_ask_params *p, sq_answer *out, sq_error *err);
 

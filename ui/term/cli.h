@@ -17,3 +17,15 @@ int cmd_devices(int argc, char **argv);
 #include <stdbool.h>
 bool cli_pick_model(const char *cmd, const char **model, const char **mmproj, char *text_buf, char *mmproj_buf,
                     size_t size);
+
+/* `squint-cli run --remote`: a question to an OpenAI-compatible endpoint with
+ * the VisionThink loop run here (cmd-run-remote.c; needs the HTTP client). */
+typedef struct {
+    const char        *url, *api_key, *model, *question, *policy;
+    const char *const *images;
+    int                n_images, n_predict;
+    float              temp;
+    bool               json, quiet;
+} cli_remote_args;
+
+int cli_run_remote(const cli_remote_args *a);

@@ -17,6 +17,7 @@
 
 typedef struct {
     const char *model, *mmproj, *prompt, *raw_prompt, *backend;
+    const char *remote, *api_key, *remote_model;   /* an OpenAI-compatible endpoint instead */
     char        demo_text[4096], demo_mmproj[4096];   /* the demo model's paths when no -m */
     const char *dump_logits, *dump_embd, *policy, *forced_reply;
     const char **images;
@@ -58,13 +59,16 @@ usage(FILE *out)
             "      --json              end with one JSON line: token counts, ids, timings\n"
             "  -q, --quiet             do not stream the reply\n"
             "      --view              show what the model sees (and the zoom) in a window\n"
-            "      --debug-forced-reply TEXT  use TEXT as the model's first reply (tests)\n");
+            "      --debug-forced-reply TEXT  use TEXT as the model's first reply (tests)\n"
+            "      --remote URL        ask an OpenAI-compatible endpoint (vLLM, squint-server, …) instead of\n"
+            "                          a local model; the VisionThink loop runs here\n"
+            "      --api-key KEY       its key (or $SQUINT_API_KEY); --remote-model NAME: its model name\n");
 }
 
 enum {
     OPT_MMPROJ = 256, OPT_IMAGE, OPT_RAW, OPT_TEMP, OPT_SEED, OPT_DUMP_LOGITS, OPT_DUMP_EMBD, OPT_JSON,
     OPT_IGNORE_EOS, OPT_BACKEND, OPT_KV_F32, OPT_TOP_K, OPT_TOP_P, OPT_MIN_P, OPT_REPEAT, OPT_POLICY,
-    OPT_FORCED, OPT_VIEW,
+    OPT_FORCED, OPT_VIEW, OPT_REMOTE, OPT_API_KEY, OPT_REMOTE_MODEL,
 };
 
 static bool
@@ -110,6 +114,8 @@ parse_args(int argc, char **argv, run_opts *o)
         { "quiet", no_argument, 0, 'q' },             { "help", no_argument, 0, 'h' },
         { "policy", required_argument, 0, OPT_POLICY }, { "debug-forced-reply", required_argument, 0, OPT_FORCED },
         { "view", no_argument, 0, OPT_VIEW },
+        { "remote", required_argument, 0, OPT_REMOTE }, { "api-key", required_argument, 0, OPT_API_KEY },
+        { "remote-model", required_argument, 0, OPT_REMOTE_MODEL },
         { 0, 0, 0, 0 },
     };
     o->images = calloc((size_t)argc, sizeof *o->images);
@@ -149,6 +155,9 @@ parse_args(int argc, char **argv, run_opts *o)
         case OPT_POLICY: o->policy = optarg; break;
         case OPT_FORCED: o->forced_reply = optarg; break;
         case OPT_VIEW: o->view = true; break;
+        case OPT_REMOTE: o->remote = optarg; break;
+        case OPT_API_KEY: o->api_key = optarg; break;
+        case OPT_REMOTE_MODEL: o->remote_model = optarg; break;
         case 'h': usage(stdout); return -1;
         default: usage(stderr); return 2;
         }
@@ -175,6 +184,13 @@ parse_args(int argc, char **argv, run_opts *o)
     if (o->policy && sq_policy_parse(o->policy, &dummy, &perr) != SQ_OK) {
         fprintf(stderr, "squint-cli run: %s\n", perr.msg);
         return 2;
+    }
+    if (o->remote) {
+        if (!o->prompt) {
+            fprintf(stderr, "squint-cli run: --remote takes questions (-p), not --raw-prompt\n");
+            return 2;
+        }
+        return 0;
     }
     if (!cli_pick_model("run", &o->model, &o->mmproj, o->demo_text, o->demo_mmproj, sizeof o->demo_text))
         return 1;
@@ -397,6 +413,14 @@ cmd_run(int argc, char **argv)
     if (rc != 0) {
         free(o.images);
         return rc < 0 ? 0 : rc;
+    }
+    if (o.remote) {
+        cli_remote_args ra = { o.remote, o.api_key ? o.api_key : getenv("SQUINT_API_KEY"), o.remote_model,
+                               o.prompt, o.policy, (const char *const *)o.images, o.n_images, o.n_predict, o.temp,
+                               o.json, o.quiet };
+        rc = cli_run_remote(&ra);
+        free(o.images);
+        return rc;
     }
     sq_model_params mp = sq_model_default_params();
     mp.text_path = o.model;
