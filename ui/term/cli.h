@@ -8,6 +8,7 @@ int cmd_detokenize(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_download(int argc, char **argv);   /* cmd-download.c, or a message without the HTTP client */
 
 #include <stddef.h>
 

@@ -15,6 +15,7 @@ static const command commands[] = {
     { "chat",       cmd_chat,       "chat about images in the terminal (interactive)" },
     { "run",        cmd_run,        "answer one prompt about images, streaming the reply" },
     { "devices",    cmd_devices,    "list the compute devices (CPU, OpenCL GPUs)" },
+    { "download",   cmd_download,   "download a model (Hugging Face repository or URLs), resumable" },
     { "inspect",    cmd_inspect,    "show a GGUF file's metadata and tensor table" },
     { "tokenize",   cmd_tokenize,   "print the token ids of a text" },
     { "detokenize", cmd_detokenize, "print the text of token ids" },
