@@ -36,7 +36,7 @@ start_server() {
   done
   [ -n "$url" ] || { echo "Bail out! squint-server did not start: $(cat "$tmp/server.err")"; exit 1; }
 }
-stop_server() { kill "$pid"; wait "$pid"; pid=; }
+stop_server() { kill "$pid"; wait "$pid"; server_rc=$?; pid=; }
 
 # one_model NAME TEXT MMPROJ IMAGE QUESTION [ZOOM]
 one_model() {
@@ -59,8 +59,9 @@ one_model() {
   [ "$code" = 400 ] && grep -q '"type":"invalid_request_error"' "$tmp/e.out"
   ok $? "$name: curl bad JSON gets 400 invalid_request_error"
   stop_server
-  grep -q "requests:" "$tmp/server.out"
-  ok $? "$name: the server stops cleanly on SIGTERM and reports its counts"
+  grep -q "requests:" "$tmp/server.out" && [ "$server_rc" = 0 ]
+  ok $? "$name: the server stops cleanly on SIGTERM (exit $server_rc) and reports its counts"
+  [ "$server_rc" = 0 ] || sed 's/^/# /' "$tmp/server.err" | tail -30
 }
 
 one_model tiny "$data/tiny/models/qwen25vl-text-f16.gguf" "$data/tiny/models/mmproj-qwen25vl-f16.gguf" \

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The built-in demo model, shipped in assets/, through squint-cli with no -m
+# (the default model): one sample it answers from the half-size image, one it
+# answers after zooming in (assets/samples/{direct,zoom}.{png,txt,answer}).
+#   demo-model.sh SQUINT_CLI ASSETS_DIR
+set -u
+cli=$1 assets=$2
+n=0 failed=0
+ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed+1)); echo "not ok $n - $2"; fi; }
+for f in squint-demo-text.gguf squint-demo-mmproj.gguf; do
+  [ -f "$assets/$f" ] || { echo "Bail out! $assets/$f is missing"; exit 1; }
+done
+check() {
+  local name=$1 want_zoom=$2
+  local q a out
+  q=$(cat "$assets/samples/$name.txt") a=$(cat "$assets/samples/$name.answer")
+  out=$(SQUINT_DEMO_DIR="$assets" "$cli" run --image "$assets/samples/$name.png" -p "$q" --json -q -t 2 2>/dev/null | tail -1)
+  echo "# $name: $q -> $out"
+  python3 - "$out" "$a" "$want_zoom" <<'PY'
+import json, sys
+r = json.loads(sys.argv[1])
+ok = r["answer"].strip().lower() == sys.argv[2].lower() and r["zoomed"] == (sys.argv[3] == "1") \
+    and r["policy"] == "adaptive"
+sys.exit(0 if ok else 1)
+PY
+  ok $? "$name sample: answer '$a', zoomed=$want_zoom, with the default (demo) model"
+}
+check direct 0
+check zoom 1
+echo "1..$n"
+[ "$failed" = 0 ]
