@@ -527,6 +527,55 @@ sq_quantize_row_q4_0(const float *x, void *y, int64_t n)
     }
 }
 
+/* One 256-value Q6_K block: sixteen 16-value groups, each with an int8
+ * scale of the block's f16 d, values q in [-32, 31] stored as q + 32 split
+ * into low nibbles (ql) and high bit pairs (qh) in ggml's interleaved order.
+ * Group scales are rounded up so that no value needs clamping. */
+static void
+quantize_block_q6_K(const float *x, sq_block_q6_K *b)
+{
+    float gscale[SQ_QK_K / 16], smax = 0.0f;
+    for (int g = 0; g < SQ_QK_K / 16; g++) {
+        float amax = 0.0f;
+        for (int j = 0; j < 16; j++)
+            amax = fmaxf(amax, fabsf(x[16 * g + j]));
+        gscale[g] = amax / 31.0f;
+        smax = fmaxf(smax, gscale[g]);
+    }
+    const float d = smax / 127.0f;
+    b->d = sq_f32_to_f16(d);
+    const float dh = sq_f16_to_f32(b->d);
+    uint8_t L[SQ_QK_K];
+    for (int g = 0; g < SQ_QK_K / 16; g++) {
+        int sc = dh > 0.0f ? (int)ceilf(gscale[g] / dh) : 0;
+        sc = sc > 127 ? 127 : sc;
+        b->scales[g] = (int8_t)sc;
+        const float step = dh * (float)sc;
+        for (int j = 0; j < 16; j++) {
+            int q = step > 0.0f ? (int)lrintf(x[16 * g + j] / step) : 0;
+            q = q < -32 ? -32 : q > 31 ? 31 : q;
+            L[16 * g + j] = (uint8_t)(q + 32);
+        }
+    }
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *l = L + 128 * h;
+        uint8_t *ql = b->ql + 64 * h, *qh = b->qh + 32 * h;
+        for (int i = 0; i < 32; i++) {
+            ql[i]      = (uint8_t)((l[i] & 0xF) | (l[i + 64] & 0xF) << 4);
+            ql[i + 32] = (uint8_t)((l[i + 32] & 0xF) | (l[i + 96] & 0xF) << 4);
+            qh[i] = (uint8_t)(l[i] >> 4 | (l[i + 32] >> 4) << 2 | (l[i + 64] >> 4) << 4 | (l[i + 96] >> 4) << 6);
+        }
+    }
+}
+
+void
+sq_quantize_row_q6_K(const float *x, void *y, int64_t n)
+{
+    sq_block_q6_K *b = y;
+    for (int64_t i = 0; i < n / SQ_QK_K; i++)
+        quantize_block_q6_K(x + i * SQ_QK_K, &b[i]);
+}
+
 void
 sq_quantize_row_f16(const float *x, void *y, int64_t n)
 {
@@ -803,6 +852,7 @@ static const sq_quant_kernels scalar_kernels = {
         [SQ_TYPE_Q8_0] = sq_quantize_row_q8_0,
         [SQ_TYPE_Q8_1] = sq_quantize_row_q8_1,
         [SQ_TYPE_Q8_K] = sq_quantize_row_q8_K,
+        [SQ_TYPE_Q6_K] = sq_quantize_row_q6_K,
     },
     .vec_dot = {
         [SQ_TYPE_F32]  = sq_vec_dot_f32,

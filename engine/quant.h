@@ -187,6 +187,9 @@ void sq_quantize_row_q8_1(const float *x, void *y, int64_t n);
 void sq_quantize_row_q8_K(const float *x, void *y, int64_t n);
 /* llama.cpp's quantize_row_q4_0_ref (for making test weights). */
 void sq_quantize_row_q4_0(const float *x, void *y, int64_t n);
+/* Q6_K for making test weights (not llama-quantize's search: group scales
+ * from the group maximum, rounded up). */
+void sq_quantize_row_q6_K(const float *x, void *y, int64_t n);
 void sq_quantize_row_f16(const float *x, void *y, int64_t n);
 void sq_quantize_row_bf16(const float *x, void *y, int64_t n);
 void sq_quantize_row_f32(const float *x, void *y, int64_t n);  /* a copy */

@@ -635,6 +635,7 @@ test_round_trip(void)
     } cases[] = {
         { SQ_TYPE_Q8_0, 0.57 }, { SQ_TYPE_Q8_1, 0.57 }, { SQ_TYPE_Q8_K, 0.5001 },
         { SQ_TYPE_Q4_0, 1.01 }, { SQ_TYPE_F16, 0x1p-11 }, { SQ_TYPE_BF16, 0x1p-8 },
+        { SQ_TYPE_Q6_K, 0.53 },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const sq_type t = cases[c].type;
@@ -663,6 +664,8 @@ test_round_trip(void)
                         e = err / fmax(fabs((double)x[j]), 0x1p-14);
                     else if (t == SQ_TYPE_Q4_0)
                         e = amax == 0.0 ? err : err / (amax / 8.0);
+                    else if (t == SQ_TYPE_Q6_K)   /* half a step of 1/31 of the block's maximum, and the d rounding */
+                        e = amax == 0.0 ? err : err / (amax / 31.0);
                     else
                         e = amax == 0.0 ? err : err / (amax / 127.0);
                     worst = fmax(worst, e);

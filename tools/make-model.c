@@ -23,8 +23,7 @@
  *   q8_0     as llama-quantize writes it: output, output_norm, token_embd,
  *            then each block's tensors sorted by name; every matrix Q8_0.
  *   q4_0     the same, matrices Q4_0; the output matrix (token_embd when
- *            tied) is Q8_0, standing in for the Q6_K llama-quantize picks,
- *            for which the engine has no quantizer.
+ *            tied) is Q6_K, as llama-quantize picks for Q4_0 files.
  * The writer keeps each tensor in memory until the file is written, so the
  * peak memory is about one file's size (printed at the end).
  */
@@ -415,7 +414,7 @@ write_text(const options *o, int n_layer)
 
     int64_t d = p->n_embd, rows = p->n_vocab_rows;
     /* the matrix that computes the logits: output, or token_embd when tied */
-    sq_type out_t = o->type == SQ_TYPE_Q4_0 ? SQ_TYPE_Q8_0 : o->type;
+    sq_type out_t = o->type == SQ_TYPE_Q4_0 ? SQ_TYPE_Q6_K : o->type;
     sq_type embd_t = p->tied ? out_t : o->type;
     if (quantized) {
         if (ok && !p->tied)
