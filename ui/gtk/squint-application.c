@@ -1,5 +1,11 @@
 /* squint-application.c
  *
+ * The model comes from the settings: a remote endpoint when remote-url is
+ * set, else model-path/mmproj-path, else the built-in demo model.  With
+ * serve-http on, a squint-server child serves the local model on
+ * 127.0.0.1:serve-port; a changed model or port restarts it once the old
+ * one has exited.
+ *
  * SPDX-License-Identifier: MIT
  */
 #define G_LOG_DOMAIN "squint-application"
@@ -7,6 +13,11 @@
 #include "squint-config.h"
 
 #include <glib/gi18n.h>
+#include <signal.h>
+#include <string.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "squint-application.h"
 #include "squint-model-dialog.h"
@@ -26,6 +37,15 @@ struct _SquintApplication
   GMenu          *model_menu;
   GMenu          *known_section;
   guint           reload_idle;
+  char           *remote_applied;   /* url, key and model remote mode was entered with */
+
+  /* serving over HTTP */
+  GSubprocess    *server;           /* the running squint-server */
+  char          **server_argv;      /* what it was started with */
+  GSubprocess    *server_stopping;  /* sent SIGTERM: the next one starts when it has gone */
+  guint           server_timeout;   /* a pending update_server() */
+  guint           kill_timeout;     /* SIGKILL if server_stopping lingers */
+  gboolean        shutting_down;
 };
 
 G_DEFINE_FINAL_TYPE (SquintApplication, squint_application, ADW_TYPE_APPLICATION)
@@ -34,6 +54,18 @@ static GtkWindow *
 active_window (SquintApplication *self)
 {
   return gtk_application_get_active_window (GTK_APPLICATION (self));
+}
+
+/* A toast in the active window (and the log, which a test or a terminal sees). */
+static void
+notify_user (SquintApplication *self,
+             const char        *message)
+{
+  GtkWindow *window = active_window (self);
+
+  g_message ("%s", message);
+  if (window != NULL && SQUINT_IS_WINDOW (window))
+    squint_window_add_toast (SQUINT_WINDOW (window), message);
 }
 
 static void
@@ -76,20 +108,45 @@ squint_application_dup_demo_model (char **mmproj)
   return g_strdup (text);
 }
 
+/* Answers through the configured endpoint, unless already doing so. */
+static void
+use_remote (SquintApplication *self,
+            const char        *url)
+{
+  g_autofree char *key = g_strstrip (g_settings_get_string (self->settings, "remote-api-key"));
+  g_autofree char *model = g_strstrip (g_settings_get_string (self->settings, "remote-model"));
+  g_autofree char *applied = g_strjoin ("\n", url, key, model, NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (squint_engine_get_remote_url (self->engine) != NULL && g_strcmp0 (self->remote_applied, applied) == 0)
+    return;
+  g_free (self->remote_applied);
+  self->remote_applied = g_steal_pointer (&applied);
+  if (!squint_engine_use_remote (self->engine, url, key, model, &error))
+    notify_user (self, error->message);
+}
+
 /* Loads the configured model unless it is already loaded or loading. */
 static gboolean
 reload_model (gpointer data)
 {
   SquintApplication *self = data;
+  g_autofree char *remote = g_strstrip (g_settings_get_string (self->settings, "remote-url"));
   g_autofree char *text = g_settings_get_string (self->settings, "model-path");
   g_autofree char *mmproj = g_settings_get_string (self->settings, "mmproj-path");
 
   self->reload_idle = 0;
+  if (remote[0] != '\0')
+    {
+      /* an endpoint answers instead of a local model */
+      use_remote (self, remote);
+      return G_SOURCE_REMOVE;
+    }
   if (text[0] == '\0')
     {
       /* nothing chosen: the built-in demo model, when it is there */
       g_free (text);
-      g_free (mmproj);
+      g_clear_pointer (&mmproj, g_free);   /* left alone when there is no demo model */
       text = squint_application_dup_demo_model (&mmproj);
       if (text == NULL)
         {
@@ -113,6 +170,207 @@ on_model_setting_changed (SquintApplication *self)
   /* model-path and mmproj-path often change together */
   if (self->reload_idle == 0)
     self->reload_idle = g_idle_add (reload_model, self);
+}
+
+/* ---- serving the model over HTTP ---- */
+
+static gboolean update_server (gpointer data);
+
+/* squint-server: the build tree's, the installed one, or one on $PATH. */
+static char *
+find_server (void)
+{
+  g_autofree char *installed = g_build_filename (SQUINT_BINDIR, "squint-server", NULL);
+
+#ifdef SQUINT_SERVER_PATH
+  if (g_file_test (SQUINT_SERVER_PATH, G_FILE_TEST_IS_EXECUTABLE))
+    return g_strdup (SQUINT_SERVER_PATH);
+#endif
+  if (g_file_test (installed, G_FILE_TEST_IS_EXECUTABLE))
+    return g_steal_pointer (&installed);
+  return g_find_program_in_path ("squint-server");
+}
+
+/* The local model's command line: nothing chosen is the demo model, which
+ * squint-server finds itself. */
+static GStrv
+server_argv (SquintApplication *self,
+             const char        *program)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree char *text = g_settings_get_string (self->settings, "model-path");
+  g_autofree char *mmproj = g_settings_get_string (self->settings, "mmproj-path");
+  g_autofree char *port = g_strdup_printf ("%d", g_settings_get_int (self->settings, "serve-port"));
+  int threads = g_settings_get_int (self->settings, "threads");
+
+  g_strv_builder_add (builder, program);
+  if (text[0] != '\0')
+    {
+      g_strv_builder_add_many (builder, "-m", text, NULL);
+      if (mmproj[0] != '\0')
+        g_strv_builder_add_many (builder, "--mmproj", mmproj, NULL);
+    }
+  g_strv_builder_add_many (builder, "--host", "127.0.0.1", "--port", port, NULL);
+  if (threads > 0)
+    {
+      g_autofree char *n = g_strdup_printf ("%d", threads);
+
+      g_strv_builder_add_many (builder, "--threads", n, NULL);
+    }
+  return g_strv_builder_end (builder);
+}
+
+static gboolean
+kill_lingering_server (gpointer data)
+{
+  SquintApplication *self = data;
+
+  self->kill_timeout = 0;
+  if (self->server_stopping != NULL)
+    g_subprocess_force_exit (self->server_stopping);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+stop_server (SquintApplication *self)
+{
+  if (self->server == NULL)
+    return;
+  g_debug ("Stopping squint-server");
+  g_clear_pointer (&self->server_argv, g_strfreev);
+  self->server_stopping = g_steal_pointer (&self->server);
+  g_subprocess_send_signal (self->server_stopping, SIGTERM);
+  /* it finishes an answer in progress, but not forever */
+  g_clear_handle_id (&self->kill_timeout, g_source_remove);
+  self->kill_timeout = g_timeout_add_seconds (5, kill_lingering_server, self);
+}
+
+static void
+server_exited (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  GWeakRef *ref = user_data;
+  g_autoptr(SquintApplication) self = g_weak_ref_get (ref);
+  GSubprocess *process = G_SUBPROCESS (source);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *message = NULL;
+  const char *why = NULL;
+
+  g_weak_ref_clear (ref);
+  g_free (ref);
+  g_subprocess_communicate_utf8_finish (process, result, &out, &err, NULL);
+  g_debug ("squint-server exited:\n%s%s", out ? out : "", err ? err : "");
+  if (self == NULL)
+    return;
+
+  if (process == self->server_stopping)
+    {
+      /* stopped on purpose: start the next one, if any */
+      g_clear_object (&self->server_stopping);
+      g_clear_handle_id (&self->kill_timeout, g_source_remove);
+      if (!self->shutting_down)
+        update_server (self);
+      return;
+    }
+  if (process != self->server)
+    return;
+
+  /* it stopped by itself: its last words say why */
+  g_clear_object (&self->server);
+  g_clear_pointer (&self->server_argv, g_strfreev);
+  if (err != NULL)
+    {
+      char *nl = strrchr (g_strstrip (err), '\n');
+
+      why = nl != NULL ? nl + 1 : err;
+      if (why[0] == '\0')
+        why = NULL;
+    }
+  if (why == NULL && g_subprocess_get_if_exited (process))
+    /* Translators: the model server stopped; %d is its exit status */
+    message = g_strdup_printf (_("The model server stopped unexpectedly (exit status %d)"),
+                               g_subprocess_get_exit_status (process));
+  else if (why == NULL)
+    message = g_strdup (_("The model server stopped unexpectedly"));
+  else
+    /* Translators: the model server stopped; %s is its error message */
+    message = g_strdup_printf (_("The model server stopped: %s"), why);
+  notify_user (self, message);
+}
+
+#ifdef __linux__
+/* In the child: the server goes when the app does, even if it crashes. */
+static void
+die_with_parent (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGTERM);
+}
+#endif
+
+/* Starts, restarts or stops squint-server as the settings say. */
+static gboolean
+update_server (gpointer data)
+{
+  SquintApplication *self = data;
+  g_autoptr(GSubprocessLauncher) launcher = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *program = NULL;
+  g_auto(GStrv) argv = NULL;
+  GWeakRef *ref;
+
+  self->server_timeout = 0;
+  if (self->shutting_down || !g_settings_get_boolean (self->settings, "serve-http"))
+    {
+      stop_server (self);
+      return G_SOURCE_REMOVE;
+    }
+  if (self->server_stopping != NULL)
+    return G_SOURCE_REMOVE;   /* called again when it has gone: the port is free then */
+  if ((program = find_server ()) == NULL)
+    {
+      stop_server (self);
+      notify_user (self, _("The model cannot be served: the squint-server program was not found"));
+      return G_SOURCE_REMOVE;
+    }
+  argv = server_argv (self, program);
+  if (self->server != NULL)
+    {
+      /* another model or port: restart */
+      if (!g_strv_equal ((const char *const *)argv, (const char *const *)self->server_argv))
+        stop_server (self);
+      return G_SOURCE_REMOVE;
+    }
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+#ifdef __linux__
+  g_subprocess_launcher_set_child_setup (launcher, die_with_parent, NULL, NULL);
+#endif
+  self->server = g_subprocess_launcher_spawnv (launcher, (const char *const *)argv, &error);
+  if (self->server == NULL)
+    {
+      /* Translators: %s says why */
+      g_autofree char *message = g_strdup_printf (_("The model server could not be started: %s"), error->message);
+
+      notify_user (self, message);
+      return G_SOURCE_REMOVE;
+    }
+  g_debug ("Started %s on port %d", program, g_settings_get_int (self->settings, "serve-port"));
+  self->server_argv = g_steal_pointer (&argv);
+  ref = g_new0 (GWeakRef, 1);
+  g_weak_ref_init (ref, self);
+  /* collects its (short) output until it exits */
+  g_subprocess_communicate_utf8_async (self->server, NULL, NULL, server_exited, ref);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_server_setting_changed (SquintApplication *self)
+{
+  /* a port typed or spun digit by digit restarts the server once */
+  g_clear_handle_id (&self->server_timeout, g_source_remove);
+  self->server_timeout = g_timeout_add (400, update_server, self);
 }
 
 static void
@@ -311,9 +569,43 @@ squint_application_startup (GApplication *app)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::models", G_CALLBACK (rebuild_model_menu),
                            self, G_CONNECT_SWAPPED);
+  {
+    static const char *const remote_keys[] = { "remote-url", "remote-api-key", "remote-model" };
+    static const char *const server_keys[] = { "serve-http", "serve-port", "model-path", "mmproj-path", "threads" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (remote_keys); i++)
+      {
+        g_autofree char *signal = g_strconcat ("changed::", remote_keys[i], NULL);
+
+        g_signal_connect_object (self->settings, signal, G_CALLBACK (on_model_setting_changed),
+                                 self, G_CONNECT_SWAPPED);
+      }
+    for (guint i = 0; i < G_N_ELEMENTS (server_keys); i++)
+      {
+        g_autofree char *signal = g_strconcat ("changed::", server_keys[i], NULL);
+
+        g_signal_connect_object (self->settings, signal, G_CALLBACK (on_server_setting_changed),
+                                 self, G_CONNECT_SWAPPED);
+      }
+  }
   rebuild_model_menu (self);
   update_use_model_state (self);
   reload_model (self);
+  update_server (self);
+}
+
+static void
+squint_application_shutdown (GApplication *app)
+{
+  SquintApplication *self = SQUINT_APPLICATION (app);
+
+  /* the server goes with the app */
+  self->shutting_down = TRUE;
+  g_clear_handle_id (&self->server_timeout, g_source_remove);
+  stop_server (self);
+  g_clear_handle_id (&self->kill_timeout, g_source_remove);
+
+  G_APPLICATION_CLASS (squint_application_parent_class)->shutdown (app);
 }
 
 static void
@@ -350,6 +642,12 @@ squint_application_dispose (GObject *object)
   SquintApplication *self = (SquintApplication *)object;
 
   g_clear_handle_id (&self->reload_idle, g_source_remove);
+  g_clear_handle_id (&self->server_timeout, g_source_remove);
+  g_clear_handle_id (&self->kill_timeout, g_source_remove);
+  if (self->server != NULL)
+    g_subprocess_send_signal (self->server, SIGTERM);
+  g_clear_object (&self->server);
+  g_clear_object (&self->server_stopping);
   g_clear_object (&self->engine);
   g_clear_object (&self->history);
   g_clear_object (&self->settings);
@@ -366,6 +664,8 @@ squint_application_finalize (GObject *object)
 
   g_clear_pointer (&self->history_error, g_free);
   g_clear_pointer (&self->images_dir, g_free);
+  g_clear_pointer (&self->remote_applied, g_free);
+  g_clear_pointer (&self->server_argv, g_strfreev);
 
   G_OBJECT_CLASS (squint_application_parent_class)->finalize (object);
 }
@@ -379,6 +679,7 @@ squint_application_class_init (SquintApplicationClass *klass)
   object_class->dispose = squint_application_dispose;
   object_class->finalize = squint_application_finalize;
   app_class->startup = squint_application_startup;
+  app_class->shutdown = squint_application_shutdown;
   app_class->activate = squint_application_activate;
   app_class->open = squint_application_open;
 }

@@ -11,6 +11,11 @@
  * and g_main_context_invoke(), and every delivery checks the job's
  * GCancellable first, so tokens still queued after Stop are dropped.
  *
+ * In remote mode (squint_engine_use_remote()) questions go to an
+ * OpenAI-compatible endpoint through SquintRemote on the main thread
+ * instead; its stream and its zoom are turned into the same events a local
+ * answer gives, so the reply changes the same way.
+ *
  * SPDX-License-Identifier: MIT
  */
 #define G_LOG_DOMAIN "squint-engine"
@@ -23,6 +28,10 @@
 #include "squint-engine.h"
 #include "squint-error.h"
 #include "squint.h"
+
+#ifdef SQUINT_HAVE_API
+#include "remote.h"
+#endif
 
 #define MAX_SESSIONS 4
 
@@ -42,6 +51,17 @@ typedef struct
   int         n_ctx;
 } Session;
 
+/* The endpoint of remote mode (main thread only): every answer in flight
+ * holds a reference, since a SquintRemote must outlive its requests. */
+typedef struct
+{
+#ifdef SQUINT_HAVE_API
+  SquintRemote *remote;
+#endif
+  char         *url;
+  char         *name;
+} Remote;
+
 /* The engine's side of a conversation's session. */
 typedef struct
 {
@@ -56,6 +76,7 @@ struct _SquintEngine
 
   GThreadPool       *pool;
   Model             *model;
+  Remote            *remote;        /* remote mode: then model is NULL */
   GHashTable        *entries;       /* guint64 uid → Entry */
   guint64            use_counter;
   guint              load_serial;
@@ -112,6 +133,22 @@ static void
 model_unref (Model *m)
 {
   g_atomic_rc_box_release_full (m, (GDestroyNotify)model_clear);
+}
+
+static void
+remote_clear (Remote *r)
+{
+#ifdef SQUINT_HAVE_API
+  g_clear_pointer (&r->remote, squint_remote_free);
+#endif
+  g_free (r->url);
+  g_free (r->name);
+}
+
+static void
+remote_unref (Remote *r)
+{
+  g_rc_box_release_full (r, (GDestroyNotify)remote_clear);
 }
 
 static void
@@ -645,6 +682,17 @@ engine_set_error (SquintEngine *self,
 }
 
 static void
+notify_model (SquintEngine *self)
+{
+  g_object_freeze_notify (G_OBJECT (self));
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_NAME]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_PATH]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MMPROJ_PATH]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_VISION]);
+  g_object_thaw_notify (G_OBJECT (self));
+}
+
+static void
 engine_set_model (SquintEngine *self,
                   Model        *model)
 {
@@ -654,13 +702,20 @@ engine_set_model (SquintEngine *self,
   if (self->model != NULL)
     release_on_worker (self, NULL, g_steal_pointer (&self->model));
   self->model = model;
+  notify_model (self);
+}
 
-  g_object_freeze_notify (G_OBJECT (self));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MODEL_NAME]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_PATH]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MMPROJ_PATH]);
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_VISION]);
-  g_object_thaw_notify (G_OBJECT (self));
+/* Enters (remote owned) or leaves (NULL) remote mode; answers in flight
+ * keep their own reference. */
+static void
+engine_set_remote (SquintEngine *self,
+                   Remote       *remote)
+{
+  if (self->remote == NULL && remote == NULL)
+    return;
+  g_clear_pointer (&self->remote, remote_unref);
+  self->remote = remote;
+  notify_model (self);
 }
 
 static void
@@ -692,6 +747,7 @@ squint_engine_dispose (GObject *object)
       /* waits for the queue: everything is freed on the worker */
       g_thread_pool_free (g_steal_pointer (&self->pool), FALSE, TRUE);
     }
+  g_clear_pointer (&self->remote, remote_unref);
 
   G_OBJECT_CLASS (squint_engine_parent_class)->dispose (object);
 }
@@ -848,6 +904,8 @@ squint_engine_get_model_name (SquintEngine *self)
 {
   g_return_val_if_fail (SQUINT_IS_ENGINE (self), NULL);
 
+  if (self->remote != NULL)
+    return self->remote->name;
   return self->model ? self->model->name : NULL;
 }
 
@@ -880,6 +938,9 @@ squint_engine_get_has_vision (SquintEngine *self)
 {
   g_return_val_if_fail (SQUINT_IS_ENGINE (self), FALSE);
 
+  /* an endpoint gets the images; whether its model sees them is its business */
+  if (self->remote != NULL)
+    return TRUE;
   return self->model != NULL && self->model->has_vision;
 }
 
@@ -961,6 +1022,7 @@ squint_engine_load_async (SquintEngine        *self,
   g_task_set_task_data (inner, job, (GDestroyNotify)job_free);
   job->task = inner;
 
+  engine_set_remote (self, NULL);
   engine_set_progress (self, 0);
   engine_set_state (self, SQUINT_ENGINE_LOADING);
   g_thread_pool_push (self->pool, job, NULL);
@@ -983,9 +1045,87 @@ squint_engine_unload (SquintEngine *self)
   g_return_if_fail (SQUINT_IS_ENGINE (self));
 
   self->load_serial++;   /* a load in flight is now stale */
+  engine_set_remote (self, NULL);
   engine_set_model (self, NULL);
   engine_set_error (self, NULL);
   engine_set_state (self, SQUINT_ENGINE_EMPTY);
+}
+
+/* ---- remote mode ---- */
+
+#ifdef SQUINT_HAVE_API
+/* What the model button shows: the model's name, else the endpoint's host. */
+static char *
+remote_display_name (const char *url,
+                     const char *model)
+{
+  g_autoptr(GUri) uri = NULL;
+
+  if (model != NULL && model[0] != '\0')
+    return g_strdup (model);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  if (uri == NULL || g_uri_get_host (uri) == NULL)
+    return g_strdup (url);
+  if (g_uri_get_port (uri) > 0)
+    return g_strdup_printf ("%s:%d", g_uri_get_host (uri), g_uri_get_port (uri));
+  return g_strdup (g_uri_get_host (uri));
+}
+#endif
+
+gboolean
+squint_engine_use_remote (SquintEngine  *self,
+                          const char    *url,
+                          const char    *api_key,
+                          const char    *model,
+                          GError       **error)
+{
+  g_autoptr(GError) local_error = NULL;
+
+  g_return_val_if_fail (SQUINT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (url != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  self->load_serial++;   /* a load in flight is now stale */
+  g_object_freeze_notify (G_OBJECT (self));
+  engine_set_model (self, NULL);   /* the endpoint answers instead: free the memory */
+  {
+#ifdef SQUINT_HAVE_API
+    SquintRemote *remote = squint_remote_new (url, api_key, model, &local_error);
+
+    if (remote != NULL)
+      {
+        Remote *r = g_rc_box_new0 (Remote);
+
+        r->remote = remote;
+        r->url = g_strdup (url);
+        r->name = remote_display_name (url, model);
+        engine_set_remote (self, r);
+        engine_set_error (self, NULL);
+        engine_set_state (self, SQUINT_ENGINE_READY);
+        g_object_thaw_notify (G_OBJECT (self));
+        return TRUE;
+      }
+    /* Translators: the reason follows, e.g. "'ftp://x' is not an http(s) URL" */
+    g_prefix_error (&local_error, _("The remote model cannot be used: "));
+#else
+    g_set_error_literal (&local_error, SQUINT_ERROR, SQUINT_ERROR_MODEL,
+                         _("This copy of Squint was built without remote model support (libsoup)"));
+#endif
+  }
+  engine_set_remote (self, NULL);
+  engine_set_error (self, local_error->message);
+  engine_set_state (self, SQUINT_ENGINE_FAILED);
+  g_object_thaw_notify (G_OBJECT (self));
+  g_propagate_error (error, g_steal_pointer (&local_error));
+  return FALSE;
+}
+
+const char *
+squint_engine_get_remote_url (SquintEngine *self)
+{
+  g_return_val_if_fail (SQUINT_IS_ENGINE (self), NULL);
+
+  return self->remote ? self->remote->url : NULL;
 }
 
 /* ---- asking ---- */
@@ -1099,6 +1239,296 @@ lookup_entry (SquintEngine *self,
   return entry;
 }
 
+/* ---- asking an endpoint ---- */
+
+#ifdef SQUINT_HAVE_API
+typedef struct
+{
+  GTask         *task;          /* the caller's */
+  Remote        *remote;
+  GWeakRef       reply;
+  GCancellable  *cancellable;
+  char          *question;
+  sq_image      *images;        /* n_images; an empty one is loaded from paths[i] */
+  char         **paths;
+  guint          n_images;
+  sq_policy      policy;
+  int            n_predict;
+  double         temperature;
+  gint64         start_us;      /* monotonic: asked */
+  gint64         first_us;      /* the first text (0: none yet) */
+  gint64         zoom_us;       /* the model asked for the full image (0: not waiting for it) */
+  gint64         gap_us;        /* spent waiting for the endpoint to look closer */
+} RemoteAsk;
+
+static void
+remote_ask_free (RemoteAsk *ra)
+{
+  g_clear_object (&ra->task);
+  g_clear_pointer (&ra->remote, remote_unref);
+  g_weak_ref_clear (&ra->reply);
+  g_clear_object (&ra->cancellable);
+  g_free (ra->question);
+  for (guint i = 0; i < ra->n_images; i++)
+    sq_image_free (&ra->images[i]);
+  g_free (ra->images);
+  g_strfreev (ra->paths);
+  g_free (ra);
+}
+
+/* The reply to update, or NULL once the user stopped it or it is gone. */
+static SquintMessage *
+remote_dup_reply (RemoteAsk *ra)
+{
+  if (g_cancellable_is_cancelled (ra->cancellable))
+    return NULL;
+  return g_weak_ref_get (&ra->reply);
+}
+
+/* What a local answer's engine event does to the reply. */
+static void
+remote_event (SquintMessage          *reply,
+              sq_event_kind           kind,
+              gint64                  value,
+              const SquintRemoteZoom *zoom)
+{
+  Delivery d = { .kind = DELIVER_EVENT, .event = kind, .value = value };
+
+  if (zoom != NULL)
+    {
+      d.low_w = zoom->low_w;
+      d.low_h = zoom->low_h;
+      d.full_w = zoom->full_w;
+      d.full_h = zoom->full_h;
+      d.low_tokens = zoom->low_tokens;
+      d.full_tokens = zoom->full_tokens;
+    }
+  apply_event (reply, &d);
+}
+
+/* The endpoint began to answer: the first turn has started. */
+static void
+remote_begin (RemoteAsk     *ra,
+              SquintMessage *reply)
+{
+  if (ra->first_us != 0)
+    return;
+  ra->first_us = g_get_monotonic_time ();
+  remote_event (reply, SQ_EVENT_TURN_STARTED, 1, NULL);
+}
+
+static void
+on_remote_delta (const char *text,
+                 gpointer    user_data)
+{
+  RemoteAsk *ra = user_data;
+  g_autoptr(SquintMessage) reply = remote_dup_reply (ra);
+
+  if (reply == NULL)
+    return;
+  remote_begin (ra, reply);
+  if (ra->zoom_us != 0)
+    {
+      /* the answer after the full image has begun */
+      ra->gap_us += g_get_monotonic_time () - ra->zoom_us;
+      ra->zoom_us = 0;
+      remote_event (reply, SQ_EVENT_ZOOM_DONE, 0, NULL);
+    }
+  if (squint_message_get_state (reply) != SQUINT_MESSAGE_GENERATING)
+    squint_message_set_state (reply, SQUINT_MESSAGE_GENERATING);
+  squint_message_append_text (reply, text);
+}
+
+static void
+on_remote_zoom (const SquintRemoteZoom *zoom,
+                gpointer                user_data)
+{
+  RemoteAsk *ra = user_data;
+  g_autoptr(SquintMessage) reply = remote_dup_reply (ra);
+
+  if (reply == NULL)
+    return;
+  remote_begin (ra, reply);
+  remote_event (reply, SQ_EVENT_ZOOM_REQUESTED, 0, zoom);
+  /* the originals are on their way: "Looking closer…" */
+  remote_event (reply, SQ_EVENT_ENCODING_IMAGE, 0, NULL);
+  ra->zoom_us = g_get_monotonic_time ();
+}
+
+/* Ends the answer as a local one ends; error (owned) or a is NULL. */
+static void
+remote_finish (RemoteAsk          *ra,
+               SquintRemoteAnswer *a,
+               GError             *error)
+{
+  SquintEngine *self = g_task_get_source_object (ra->task);
+  g_autoptr(SquintMessage) reply = g_weak_ref_get (&ra->reply);
+
+  set_busy (self, FALSE);
+
+  if (error != NULL)
+    {
+      if (reply != NULL)
+        {
+          gboolean cancelled = g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+                               g_cancellable_is_cancelled (ra->cancellable);
+
+          squint_message_set_status (reply, NULL);
+          if (!cancelled)
+            squint_message_set_error (reply, error->message);
+          squint_message_set_state (reply, cancelled ? SQUINT_MESSAGE_STOPPED : SQUINT_MESSAGE_FAILED);
+        }
+      g_task_return_error (ra->task, error);
+      remote_ask_free (ra);
+      return;
+    }
+
+  if (reply != NULL)
+    {
+      gint64 now = g_get_monotonic_time ();
+      double writing_s = ra->first_us != 0 ? (double)(now - ra->first_us - ra->gap_us) / G_USEC_PER_SEC : 0;
+      SquintMessageStats stats = {
+        .visual_low = a->visual_low,
+        .visual_full = a->visual_full,
+        .visual_used = a->visual_used,
+        .visual_baseline = a->visual_baseline,
+        /* only when the endpoint counted its tokens */
+        .tokens_per_second = a->completion_tokens > 0 && writing_s > 0 ? (double)a->completion_tokens / writing_s : 0,
+        .first_token_ms = ra->first_us != 0 ? (double)(ra->first_us - ra->start_us) / 1000.0 : 0,
+      };
+
+      g_object_freeze_notify (G_OBJECT (reply));
+      squint_message_set_text (reply, a->reply);
+      squint_message_set_parts (reply, a->think, a->answer);
+      if (a->zoomed)
+        squint_message_set_zoom_state (reply, SQUINT_ZOOM_ZOOMED);
+      if (a->visual_used > 0 || a->visual_baseline > 0)
+        squint_message_set_stats (reply, &stats);
+      squint_message_set_status (reply, NULL);
+      squint_message_set_state (reply, SQUINT_MESSAGE_DONE);
+      g_object_thaw_notify (G_OBJECT (reply));
+    }
+  squint_remote_answer_free (a);
+  g_task_return_boolean (ra->task, TRUE);
+  remote_ask_free (ra);
+}
+
+static void
+remote_answered (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  RemoteAsk *ra = user_data;
+  GError *error = NULL;
+  SquintRemoteAnswer *a = squint_remote_ask_finish (ra->remote->remote, result, &error);
+
+  remote_finish (ra, a, a != NULL ? NULL : error);
+}
+
+static void
+remote_send (RemoteAsk *ra)
+{
+  static const SquintRemoteCallbacks callbacks = { on_remote_delta, on_remote_zoom };
+  g_autofree const sq_image **ptrs = g_new0 (const sq_image *, ra->n_images + 1);
+
+  for (guint i = 0; i < ra->n_images; i++)
+    ptrs[i] = &ra->images[i];
+  squint_remote_ask_async (ra->remote->remote, ra->question, ptrs, ra->n_images, ra->policy, ra->n_predict,
+                           ra->temperature, &callbacks, ra, ra->cancellable, remote_answered, ra);
+}
+
+/* A thread: images known only by their files (from the history) are read. */
+static void
+remote_load_images (GTask        *task,
+                    gpointer      source,
+                    gpointer      task_data,
+                    GCancellable *cancellable)
+{
+  RemoteAsk *ra = task_data;
+  sq_error err = { 0 };
+
+  for (guint i = 0; i < ra->n_images; i++)
+    if (ra->images[i].rgb == NULL &&
+        sq_image_load_file (ra->paths[i], NULL, &ra->images[i], &err) != SQ_OK)
+      {
+        GError *error = NULL;
+
+        squint_set_sq_error (&error, SQUINT_ERROR_IMAGE, &err);
+        g_task_return_error (task, error);
+        return;
+      }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+remote_images_loaded (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  RemoteAsk *ra = user_data;
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    remote_finish (ra, NULL, error);
+  else
+    remote_send (ra);
+}
+
+static void
+remote_ask (SquintEngine           *self,
+            GTask                  *task,
+            const char             *question,
+            GPtrArray              *images,
+            SquintMessage          *reply,
+            const SquintAskOptions *options,
+            GCancellable           *cancellable)
+{
+  RemoteAsk *ra = g_new0 (RemoteAsk, 1);
+  gboolean missing = FALSE;
+
+  ra->task = task;
+  ra->remote = g_rc_box_acquire (self->remote);
+  g_weak_ref_init (&ra->reply, reply);
+  ra->cancellable = cancellable ? g_object_ref (cancellable) : g_cancellable_new ();
+  ra->question = g_strdup (question);
+  ra->n_images = images ? images->len : 0;
+  ra->images = g_new0 (sq_image, ra->n_images + 1);
+  ra->paths = g_new0 (char *, ra->n_images + 1);
+  for (guint i = 0; i < ra->n_images; i++)
+    {
+      SquintImage *image = g_ptr_array_index (images, i);
+      const sq_image *rgb = squint_image_peek_rgb (image);
+
+      /* a copy: the request is built later, and the image may change meanwhile */
+      if (rgb == NULL || sq_image_copy (rgb, &ra->images[i], NULL) != SQ_OK)
+        ra->images[i] = (sq_image) { 0 };
+      ra->paths[i] = g_strdup (squint_image_get_path (image));
+      missing |= ra->images[i].rgb == NULL;
+    }
+  if (sq_policy_parse (options->policy ? options->policy : "adaptive", &ra->policy, NULL) != SQ_OK)
+    ra->policy = SQ_POLICY_ADAPTIVE;
+  ra->n_predict = options->n_predict > 0 ? options->n_predict : 1024;
+  ra->temperature = options->temperature;
+  ra->start_us = g_get_monotonic_time ();
+
+  squint_message_set_error (reply, NULL);
+  squint_message_set_status (reply, ra->n_images > 0 ? _("Looking at the image…") : _("Reading…"));
+  squint_message_set_state (reply, SQUINT_MESSAGE_WAITING);
+  set_busy (self, TRUE);
+
+  if (missing)
+    {
+      g_autoptr(GTask) load = g_task_new (NULL, ra->cancellable, remote_images_loaded, ra);
+
+      g_task_set_source_tag (load, remote_load_images);
+      g_task_set_task_data (load, ra, NULL);
+      g_task_run_in_thread (load, remote_load_images);
+    }
+  else
+    remote_send (ra);
+}
+#endif
+
 void
 squint_engine_ask_async (SquintEngine           *self,
                          SquintConversation     *conversation,
@@ -1128,11 +1558,18 @@ squint_engine_ask_async (SquintEngine           *self,
   uid = squint_conversation_get_uid (conversation);
   g_task_set_task_data (outer, GSIZE_TO_POINTER ((gsize)uid), NULL);
 
-  if (self->model == NULL || self->state != SQUINT_ENGINE_READY)
+  if ((self->model == NULL && self->remote == NULL) || self->state != SQUINT_ENGINE_READY)
     {
       g_task_return_new_error (outer, SQUINT_ERROR, SQUINT_ERROR_NO_MODEL, _("No model is loaded"));
       return;
     }
+#ifdef SQUINT_HAVE_API
+  if (self->remote != NULL)
+    {
+      remote_ask (self, g_steal_pointer (&outer), question, images, reply, options, cancellable);
+      return;
+    }
+#endif
   if (n_images > 0 && !self->model->has_vision)
     {
       g_task_return_new_error (outer, SQUINT_ERROR, SQUINT_ERROR_MODEL,

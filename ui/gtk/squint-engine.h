@@ -60,6 +60,19 @@ gboolean           squint_engine_load_finish      (SquintEngine        *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
 void               squint_engine_unload           (SquintEngine        *self);
+/* Answers through an OpenAI-compatible endpoint instead of a local model
+ * (model NULL or "": the first the endpoint lists); the VisionThink loop
+ * still runs here, so zooming and the ledger show as with a local model.
+ * Loading or unloading a model leaves remote mode.  Fails (state FAILED)
+ * for a URL that is not http(s), or when Squint was built without
+ * libsoup. */
+gboolean           squint_engine_use_remote       (SquintEngine        *self,
+                                                   const char          *url,
+                                                   const char          *api_key,
+                                                   const char          *model,
+                                                   GError             **error);
+/* The endpoint in remote mode, else NULL. */
+const char        *squint_engine_get_remote_url   (SquintEngine        *self);
 /* Streams the answer into reply (text, status, zoom state, then the
  * ledger); images is a GPtrArray of SquintImage, may be NULL. */
 void               squint_engine_ask_async        (SquintEngine        *self,

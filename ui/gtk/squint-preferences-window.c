@@ -1,6 +1,8 @@
 /* squint-preferences-window.c
  *
- * Every row is bound to a GSettings key; nothing to apply or save.
+ * Every row is bound to a GSettings key; nothing to apply or save, except
+ * the remote model's entries: they take effect when applied (Enter or the
+ * apply button) or when the window closes, not at every keystroke.
  *
  * SPDX-License-Identifier: MIT
  */
@@ -28,6 +30,12 @@ struct _SquintPreferencesWindow
   GtkAdjustment        *context_adjustment;
   AdwActionRow         *text_row;
   AdwActionRow         *mmproj_row;
+  AdwPreferencesGroup  *remote_group;
+  AdwEntryRow          *remote_url_row;
+  AdwEntryRow          *remote_model_row;
+  AdwEntryRow          *remote_key_row;
+  GtkSwitch            *serve_switch;
+  GtkAdjustment        *serve_port_adjustment;
 
   /* owned */
   GSettings            *settings;
@@ -76,6 +84,54 @@ update_model_rows (SquintPreferencesWindow *self)
   adw_action_row_set_subtitle (self->mmproj_row, mmproj[0] ? mmproj_e : none);
 }
 
+/* The settings key an entry row edits. */
+static const char *
+entry_key (SquintPreferencesWindow *self,
+           AdwEntryRow             *row)
+{
+  if (row == self->remote_url_row)
+    return "remote-url";
+  if (row == self->remote_model_row)
+    return "remote-model";
+  return "remote-api-key";
+}
+
+static void
+on_entry_apply (AdwEntryRow             *row,
+                SquintPreferencesWindow *self)
+{
+  g_autofree char *text = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
+  const char *key = entry_key (self, row);
+  g_autofree char *old = g_settings_get_string (self->settings, key);
+
+  if (g_strcmp0 (old, text) != 0)
+    g_settings_set_string (self->settings, key, text);
+}
+
+static void
+bind_entry (SquintPreferencesWindow *self,
+            AdwEntryRow             *row)
+{
+  /* settings → row at once; row → settings when applied */
+  g_settings_bind (self->settings, entry_key (self, row), row, "text", G_SETTINGS_BIND_GET);
+  g_signal_connect_object (row, "apply", G_CALLBACK (on_entry_apply), self, 0);
+}
+
+static gboolean
+squint_preferences_window_close_request (GtkWindow *window)
+{
+  SquintPreferencesWindow *self = SQUINT_PREFERENCES_WINDOW (window);
+
+  /* what was typed but not applied is kept */
+  if (self->settings != NULL)
+    {
+      on_entry_apply (self->remote_url_row, self);
+      on_entry_apply (self->remote_model_row, self);
+      on_entry_apply (self->remote_key_row, self);
+    }
+  return GTK_WINDOW_CLASS (squint_preferences_window_parent_class)->close_request (window);
+}
+
 static void
 squint_preferences_window_dispose (GObject *object)
 {
@@ -92,8 +148,10 @@ squint_preferences_window_class_init (SquintPreferencesWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
 
   object_class->dispose = squint_preferences_window_dispose;
+  window_class->close_request = squint_preferences_window_close_request;
 
   gtk_widget_class_set_template_from_resource (widget_class, "/io/github/squint/Squint/squint-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, policy_row);
@@ -104,6 +162,12 @@ squint_preferences_window_class_init (SquintPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, context_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, text_row);
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, mmproj_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, remote_group);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, remote_url_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, remote_model_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, remote_key_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, serve_switch);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, serve_port_adjustment);
 }
 
 static void
@@ -135,6 +199,16 @@ squint_preferences_window_new (GtkWindow *parent,
   g_signal_connect_object (settings, "changed::model-path", G_CALLBACK (update_model_rows), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (settings, "changed::mmproj-path", G_CALLBACK (update_model_rows), self, G_CONNECT_SWAPPED);
   update_model_rows (self);
+
+  bind_entry (self, self->remote_url_row);
+  bind_entry (self, self->remote_model_row);
+  bind_entry (self, self->remote_key_row);
+#ifndef SQUINT_HAVE_API
+  /* built without libsoup: no remote models */
+  gtk_widget_set_visible (GTK_WIDGET (self->remote_group), FALSE);
+#endif
+  g_settings_bind (settings, "serve-http", self->serve_switch, "active", G_SETTINGS_BIND_DEFAULT);
+  g_settings_bind (settings, "serve-port", self->serve_port_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
 
   return GTK_WIDGET (self);
 }

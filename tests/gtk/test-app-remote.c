@@ -1,0 +1,276 @@
+/* test-app-remote.c — the app's remote and serving settings under Xvfb:
+ * remote-url switches the engine to an endpoint and back to the local model,
+ * the preferences' entry rows apply to the settings, and serve-http starts
+ * squint-server on serve-port, stops it when switched off or when the app
+ * quits, and says so when it cannot listen.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <adwaita.h>
+#include <libsoup/soup.h>
+#include <locale.h>
+#include <string.h>
+
+#include "squint-application.h"
+#include "squint-preferences-window.h"
+#include "squint-window.h"
+#include "test-common.h"
+
+#define APP_SCHEMA "io.github.squint.Squint"
+
+typedef void (*AppBody) (SquintApplication *app);
+
+static void
+configure (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+  g_autofree char *text = tiny_text_model ();
+  g_autofree char *mmproj = tiny_mmproj ();
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i]; i++)
+    g_settings_reset (settings, keys[i]);
+  g_settings_set_string (settings, "model-path", text);
+  g_settings_set_string (settings, "mmproj-path", mmproj);
+  g_settings_set_int (settings, "threads", 1);
+}
+
+static void
+on_activate (GApplication *app,
+             gpointer      body)
+{
+  GList *windows;
+
+  ((AppBody)body) (SQUINT_APPLICATION (app));
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
+    gtk_window_destroy (windows->data);
+  g_application_quit (app);
+}
+
+static void
+run_app (AppBody body)
+{
+  SquintApplication *app = squint_application_new ();
+
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate), body);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
+  g_assert_finalize_object (app);
+}
+
+/* ---- remote-url ---- */
+
+/* Depth first: the first widget of the type under root. */
+static GtkWidget *
+find_widget (GtkWidget *root,
+             GType      type)
+{
+  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, type);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
+
+  g_object_ref (toplevels);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+static void
+remote_body (SquintApplication *app)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+  SquintEngine *engine = squint_application_get_engine (app);
+  g_autofree char *text = tiny_text_model ();
+  g_autofree char *applied = NULL;
+  GtkWindow *prefs;
+  GtkWidget *row;
+
+  /* configured before the start: the endpoint, no local model */
+  g_assert_cmpstr (squint_engine_get_remote_url (engine), ==, "http://127.0.0.1:9/v1");
+  g_assert_cmpint (squint_engine_get_state (engine), ==, SQUINT_ENGINE_READY);
+  g_assert_cmpstr (squint_engine_get_model_name (engine), ==, "visionthink");
+
+  /* cleared: the local model again */
+  g_settings_set_string (settings, "remote-url", "");
+  WAIT_UNTIL (squint_engine_get_state (engine) == SQUINT_ENGINE_READY &&
+              g_strcmp0 (squint_engine_get_text_path (engine), text) == 0);
+  g_assert_null (squint_engine_get_remote_url (engine));
+
+  /* not a URL: failed, with the reason shown */
+  g_settings_set_string (settings, "remote-url", "ftp://example.com");
+  WAIT_UNTIL (squint_engine_get_state (engine) == SQUINT_ENGINE_FAILED);
+  g_assert_nonnull (squint_engine_get_error (engine));
+
+  /* the preferences' address row applies to the setting */
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  prefs = find_toplevel (SQUINT_TYPE_PREFERENCES_WINDOW);
+  g_assert_nonnull (prefs);
+  row = find_widget (GTK_WIDGET (prefs), ADW_TYPE_ENTRY_ROW);   /* the first: the address */
+  g_assert_nonnull (row);
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (row)), ==, "ftp://example.com");
+  gtk_editable_set_text (GTK_EDITABLE (row), " http://127.0.0.1:9 ");
+  g_signal_emit_by_name (row, "apply");
+  applied = g_settings_get_string (settings, "remote-url");
+  g_assert_cmpstr (applied, ==, "http://127.0.0.1:9");
+  WAIT_UNTIL (squint_engine_get_state (engine) == SQUINT_ENGINE_READY);
+  g_assert_cmpstr (squint_engine_get_remote_url (engine), ==, "http://127.0.0.1:9");
+  gtk_window_close (prefs);
+}
+
+static void
+test_remote (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+
+  configure ();
+  g_settings_set_string (settings, "remote-url", "http://127.0.0.1:9/v1");
+  g_settings_set_string (settings, "remote-model", "visionthink");
+  run_app (remote_body);
+}
+
+/* ---- serve-http ---- */
+
+static int serve_port;
+static char *last_message;
+
+static int
+free_port (void)
+{
+  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, NULL);
+  g_autoptr(GInetAddress) lo = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (lo, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+
+  g_assert_true (g_socket_bind (socket, any, FALSE, NULL));
+  bound = g_socket_get_local_address (socket, NULL);
+  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+}
+
+static gboolean
+listening (int port)
+{
+  g_autoptr(GSocketClient) client = g_socket_client_new ();
+  g_autoptr(GSocketConnection) c = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16)port, NULL, NULL);
+
+  return c != NULL;
+}
+
+static void
+on_message (const char     *domain,
+            GLogLevelFlags  level,
+            const char     *message,
+            gpointer        data)
+{
+  g_free (last_message);
+  last_message = g_strdup (message);
+}
+
+static void
+serve_body (SquintApplication *app)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+  g_autoptr(SoupSession) session = soup_session_new ();
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%d/v1/models", serve_port);
+  g_autoptr(SoupMessage) msg = soup_message_new (SOUP_METHOD_GET, url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GSocketService) squatter = NULL;
+  int busy_port;
+  guint handler;
+
+  /* switched on: squint-server serves the tiny model */
+  g_settings_set_boolean (settings, "serve-http", TRUE);
+  WAIT_UNTIL (listening (serve_port));
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (soup_message_get_status (msg), ==, 200);
+  g_assert_nonnull (g_strstr_len (g_bytes_get_data (body, NULL), g_bytes_get_size (body), "\"data\""));
+  g_clear_object (&session);
+
+  /* switched off: it goes */
+  g_settings_set_boolean (settings, "serve-http", FALSE);
+  WAIT_UNTIL (!listening (serve_port));
+
+  /* a port taken: the server stops, and the app says why */
+  squatter = g_socket_service_new ();
+  busy_port = free_port ();
+  g_assert_true (g_socket_listener_add_inet_port (G_SOCKET_LISTENER (squatter), (guint16)busy_port, NULL, NULL));
+  handler = g_log_set_handler ("squint-application", G_LOG_LEVEL_MESSAGE, on_message, NULL);
+  g_settings_set_int (settings, "serve-port", busy_port);
+  g_settings_set_boolean (settings, "serve-http", TRUE);
+  WAIT_UNTIL (last_message != NULL);
+  if (strstr (last_message, "The model server stopped: ") == NULL || strstr (last_message, "cannot listen") == NULL)
+    g_error ("unexpected message: %s", last_message);
+  g_log_remove_handler ("squint-application", handler);
+  g_socket_service_stop (squatter);
+  g_socket_listener_close (G_SOCKET_LISTENER (squatter));
+
+  /* on again at the first port: it stays on until the app quits */
+  g_settings_set_int (settings, "serve-port", serve_port);
+  WAIT_UNTIL (listening (serve_port));
+}
+
+static void
+test_serve (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+
+  configure ();
+  serve_port = free_port ();
+  g_settings_set_int (settings, "serve-port", serve_port);
+  run_app (serve_body);
+  /* the app has quit: so has the server */
+  WAIT_UNTIL (!listening (serve_port));
+  g_settings_reset (settings, "serve-http");
+  g_clear_pointer (&last_message, g_free);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *root = g_dir_make_tmp ("squint-test-app-remote-XXXXXX", NULL);
+
+  g_assert_nonnull (root);
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char *vars[] = { "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
+      g_autofree char *dir = g_build_filename (root, vars[i], NULL);
+
+      g_setenv (vars[i], dir, TRUE);
+    }
+  /* GIO's desktop proxy resolver reads GNOME's settings, whose schemas are
+   * not among the test's */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_setenv ("GTK_A11Y", "test", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+  g_test_init (&argc, &argv, NULL);
+  gtk_init ();
+  adw_init ();
+
+  g_test_add_func ("/squint/app/remote", test_remote);
+  g_test_add_func ("/squint/app/serve", test_serve);
+
+  return g_test_run ();
+}
