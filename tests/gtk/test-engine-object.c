@@ -1,10 +1,12 @@
 /* test-engine-object.c — SquintEngine on the tiny random model: loading on
  * the worker, streaming into a message, the zoom events and the ledger,
- * stopping, and a bad model file.
+ * stopping, a bad model file, and the compute backend (OpenCL loads or
+ * falls back to the CPU, saying why).
  *
  * SPDX-License-Identifier: MIT
  */
 #include <locale.h>
+#include <string.h>
 
 #include "squint-engine.h"
 #include "squint-error.h"
@@ -242,6 +244,131 @@ test_bad_model (void)
   g_assert_finalize_object (g_steal_pointer (&engine));
 }
 
+/* ---- the compute backend ---- */
+
+typedef struct
+{
+  guint  n_fallbacks;
+  char  *reason;
+} Fallback;
+
+static void
+on_fallback (SquintEngine *engine,
+             const char   *reason,
+             Fallback     *fb)
+{
+  fb->n_fallbacks++;
+  g_free (fb->reason);
+  fb->reason = g_strdup (reason);
+}
+
+/* Loads the tiny model on the engine's backend; the fallbacks it took. */
+static void
+load_on (SquintEngine *engine,
+         Fallback     *fb)
+{
+  g_autofree char *text = tiny_text_model ();
+  g_autofree char *mmproj = tiny_mmproj ();
+  GError *done = NULL;
+  gulong handler = g_signal_connect (engine, "backend-fallback", G_CALLBACK (on_fallback), fb);
+
+  fb->n_fallbacks = 0;
+  g_clear_pointer (&fb->reason, g_free);
+  squint_engine_load_async (engine, text, mmproj, 2, NULL, on_loaded, &done);
+  while (done == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_signal_handler_disconnect (engine, handler);
+  g_assert_error (done, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_error_free (done);
+  g_assert_cmpint (squint_engine_get_state (engine), ==, SQUINT_ENGINE_READY);
+  g_assert_true (squint_engine_is_loaded (engine, text, mmproj));
+  g_assert_cmpstr (squint_engine_get_fallback_reason (engine), ==, fb->reason);
+}
+
+static void
+test_backend (void)
+{
+  g_autoptr(SquintEngine) engine = squint_engine_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = tiny_text_model ();
+  g_autofree char *mmproj = tiny_mmproj ();
+  const char *cache = g_getenv ("SQ_TEST_OPENCL_CACHE");
+  Fallback fb = { 0 };
+
+  /* the OpenCL kernels, built once for every run */
+  if (cache != NULL)
+    g_setenv ("XDG_CACHE_HOME", cache, TRUE);
+
+  /* cpu by default; nonsense refused */
+  g_assert_cmpstr (squint_engine_get_backend (engine), ==, "cpu");
+  g_assert_false (squint_engine_set_backend (engine, "metal", &error));
+  g_assert_error (error, SQUINT_ERROR, SQUINT_ERROR_FAILED);
+  g_assert_nonnull (strstr (error->message, "metal"));
+  g_assert_cmpstr (squint_engine_get_backend (engine), ==, "cpu");
+  g_assert_null (squint_engine_get_device (engine));
+
+  load_on (engine, &fb);
+  g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
+  g_assert_cmpuint (fb.n_fallbacks, ==, 0);
+
+  /* another choice: the loaded model is not the one asked for any more */
+  g_assert_true (squint_engine_set_backend (engine, "opencl", NULL));
+  g_assert_false (squint_engine_is_loaded (engine, text, mmproj));
+
+  /* no such device: the CPU, and why */
+  g_setenv ("SQUINT_DEVICE", "no-such-device", TRUE);
+  load_on (engine, &fb);
+  g_unsetenv ("SQUINT_DEVICE");
+  g_test_message ("no device: %s", fb.reason);
+  g_assert_cmpuint (fb.n_fallbacks, ==, 1);
+  g_assert_nonnull (fb.reason);
+  g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
+
+  /* the machine's OpenCL device (PoCL in CI): loaded there, or the CPU with the reason */
+  load_on (engine, &fb);
+  g_test_message ("opencl: on %s%s%s", squint_engine_get_device (engine), fb.reason ? ", because " : "",
+                  fb.reason ? fb.reason : "");
+  if (g_strcmp0 (squint_engine_get_device (engine), "opencl") == 0)
+    {
+      g_assert_cmpuint (fb.n_fallbacks, ==, 0);
+
+      /* a device too small for the model: the CPU */
+      g_setenv ("SQUINT_OPENCL_MEMORY_MB", "5", TRUE);
+      load_on (engine, &fb);
+      g_unsetenv ("SQUINT_OPENCL_MEMORY_MB");
+      g_test_message ("5 MB device: %s", fb.reason);
+      g_assert_cmpuint (fb.n_fallbacks, ==, 1);
+      g_assert_nonnull (strstr (fb.reason, "memory"));
+      g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
+    }
+  else
+    {
+      g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
+      g_assert_cmpuint (fb.n_fallbacks, ==, 1);
+      g_assert_nonnull (fb.reason);
+    }
+
+  /* auto: OpenCL only with a GPU, never a failure */
+  g_assert_true (squint_engine_set_backend (engine, "auto", NULL));
+  load_on (engine, &fb);
+  g_assert_nonnull (squint_engine_get_device (engine));
+
+  /* a file that is no model fails on the CPU too, with the CPU's reason */
+  {
+    g_autofree char *bad = test_data_path ("image/not_an_image.txt");
+    GError *done = NULL;
+
+    g_assert_true (squint_engine_set_backend (engine, "opencl", NULL));
+    squint_engine_load_async (engine, bad, NULL, 1, NULL, on_loaded, &done);
+    WAIT_UNTIL (done != NULL);
+    g_assert_error (done, SQUINT_ERROR, SQUINT_ERROR_MODEL);
+    g_error_free (done);
+  }
+
+  g_free (fb.reason);
+  g_assert_finalize_object (g_steal_pointer (&engine));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -252,6 +379,7 @@ main (int   argc,
   g_test_add_func ("/squint/engine/zoom", test_zoom);
   g_test_add_func ("/squint/engine/stop", test_stop);
   g_test_add_func ("/squint/engine/bad-model", test_bad_model);
+  g_test_add_func ("/squint/engine/backend", test_backend);
 
   return g_test_run ();
 }

@@ -154,9 +154,7 @@ reload_model (gpointer data)
           return G_SOURCE_REMOVE;
         }
     }
-  if (squint_engine_get_state (self->engine) == SQUINT_ENGINE_READY &&
-      g_strcmp0 (squint_engine_get_text_path (self->engine), text) == 0 &&
-      g_strcmp0 (squint_engine_get_mmproj_path (self->engine) ?: "", mmproj) == 0)
+  if (squint_engine_is_loaded (self->engine, text, mmproj))
     return G_SOURCE_REMOVE;
 
   squint_engine_load_async (self->engine, text, mmproj, g_settings_get_int (self->settings, "threads"),
@@ -170,6 +168,39 @@ on_model_setting_changed (SquintApplication *self)
   /* model-path and mmproj-path often change together */
   if (self->reload_idle == 0)
     self->reload_idle = g_idle_add (reload_model, self);
+}
+
+/* The compute device the settings choose, for the loads to come. */
+static void
+apply_backend (SquintApplication *self)
+{
+  g_autofree char *backend = g_settings_get_string (self->settings, "backend");
+  g_autoptr(GError) error = NULL;
+
+  if (!squint_engine_set_backend (self->engine, backend, &error))
+    {
+      notify_user (self, error->message);
+      squint_engine_set_backend (self->engine, "cpu", NULL);
+    }
+}
+
+/* Another compute device: the model is loaded again on it. */
+static void
+on_backend_changed (SquintApplication *self)
+{
+  apply_backend (self);
+  on_model_setting_changed (self);
+}
+
+static void
+on_backend_fallback (SquintApplication *self,
+                     const char        *reason)
+{
+  /* Translators: %s is the reason, e.g. "no OpenCL device found" */
+  g_autofree char *message = g_strdup_printf (_("The GPU could not be used, so the model runs on the CPU: %s"),
+                                              reason);
+
+  notify_user (self, message);
 }
 
 /* ---- serving the model over HTTP ---- */
@@ -569,6 +600,10 @@ squint_application_startup (GApplication *app)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::models", G_CALLBACK (rebuild_model_menu),
                            self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::backend", G_CALLBACK (on_backend_changed),
+                           self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->engine, "backend-fallback", G_CALLBACK (on_backend_fallback),
+                           self, G_CONNECT_SWAPPED);
   {
     static const char *const remote_keys[] = { "remote-url", "remote-api-key", "remote-model" };
     static const char *const server_keys[] = { "serve-http", "serve-port", "model-path", "mmproj-path", "threads" };
@@ -590,6 +625,7 @@ squint_application_startup (GApplication *app)
   }
   rebuild_model_menu (self);
   update_use_model_state (self);
+  apply_backend (self);
   reload_model (self);
   update_server (self);
 }

@@ -42,6 +42,9 @@ typedef struct
   char     *text_path;
   char     *mmproj_path;
   gboolean  has_vision;
+  char     *backend;       /* the choice it was loaded with: "cpu", "opencl", "auto" */
+  char     *device;        /* what it runs on: "cpu", "opencl" */
+  char     *fallback;      /* why it runs on the CPU though a GPU was chosen, or NULL */
 } Model;
 
 typedef struct
@@ -85,6 +88,7 @@ struct _SquintEngine
   double             progress;
   char              *error;
   char              *forced_reply;
+  char              *backend;       /* for the next loads */
 };
 
 enum {
@@ -98,7 +102,15 @@ enum {
   PROP_ERROR,
   PROP_HAS_VISION,
   PROP_FORCED_REPLY,
+  PROP_BACKEND,
+  PROP_DEVICE,
+  PROP_FALLBACK_REASON,
   N_PROPS
+};
+
+enum {
+  BACKEND_FALLBACK,
+  N_SIGNALS
 };
 
 G_DEFINE_ENUM_TYPE (SquintEngineState, squint_engine_state,
@@ -110,6 +122,10 @@ G_DEFINE_ENUM_TYPE (SquintEngineState, squint_engine_state,
 G_DEFINE_FINAL_TYPE (SquintEngine, squint_engine, G_TYPE_OBJECT)
 
 static GParamSpec *properties[N_PROPS];
+static guint signals[N_SIGNALS];
+
+/* What sq_model_params.backend takes. */
+static const char *const backends[] = { "cpu", "opencl", "auto", NULL };
 
 /* ---- boxes ---- */
 
@@ -121,6 +137,9 @@ model_clear (Model *m)
   g_free (m->name);
   g_free (m->text_path);
   g_free (m->mmproj_path);
+  g_free (m->backend);
+  g_free (m->device);
+  g_free (m->fallback);
 }
 
 static Model *
@@ -257,6 +276,7 @@ typedef struct
   char          *text_path;
   char          *mmproj_path;
   int            n_threads;
+  char          *backend;
   float          last_progress;
   /* ask */
   Session       *session;
@@ -282,6 +302,7 @@ job_free (Job *job)
   g_clear_pointer (&job->stream, stream_unref);
   g_free (job->text_path);
   g_free (job->mmproj_path);
+  g_free (job->backend);
   g_clear_pointer (&job->session, session_unref);
   g_free (job->question);
   for (guint i = 0; i < job->n_images; i++)
@@ -436,16 +457,29 @@ run_load (Job *job)
   sq_model_params p = sq_model_default_params ();
   sq_model *m = NULL;
   sq_error err = { 0 };
+  g_autofree char *fallback = NULL;
   Model *model;
   GError *error = NULL;
 
   p.text_path = job->text_path;
   p.mmproj_path = job->mmproj_path;
+  p.backend = job->backend;
   p.n_threads = job->n_threads;
   p.progress = on_load_progress;
   p.user_data = job;
 
-  if (sq_model_load (&p, &m, &err) != SQ_OK)
+  if (sq_model_load (&p, &m, &err) != SQ_OK && g_strcmp0 (job->backend, "cpu") != 0)
+    {
+      /* No device, out of device memory, a driver error: the CPU then.
+       * Should the file be at fault, the CPU says so too. */
+      g_debug ("Loading on %s failed (%s); trying the CPU", job->backend, err.msg);
+      fallback = g_strdup (err.msg);
+      memset (&err, 0, sizeof err);
+      p.backend = "cpu";
+      job->last_progress = 0;
+      sq_model_load (&p, &m, &err);
+    }
+  if (m == NULL)
     {
       squint_set_sq_error (&error, SQUINT_ERROR_MODEL, &err);
       g_task_return_error (job->task, error);
@@ -458,6 +492,9 @@ run_load (Job *job)
   model->has_vision = sq_model_get_info (m).has_vision;
   model->text_path = g_strdup (job->text_path);
   model->mmproj_path = g_strdup (job->mmproj_path);
+  model->backend = g_strdup (job->backend);
+  model->device = g_strdup (sq_model_get_info (m).backend);
+  model->fallback = g_steal_pointer (&fallback);
   g_task_return_pointer (job->task, model, (GDestroyNotify)model_unref);
 }
 
@@ -689,6 +726,8 @@ notify_model (SquintEngine *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TEXT_PATH]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_MMPROJ_PATH]);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_HAS_VISION]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_DEVICE]);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_FALLBACK_REASON]);
   g_object_thaw_notify (G_OBJECT (self));
 }
 
@@ -760,6 +799,7 @@ squint_engine_finalize (GObject *object)
   g_clear_pointer (&self->entries, g_hash_table_unref);
   g_clear_pointer (&self->error, g_free);
   g_clear_pointer (&self->forced_reply, g_free);
+  g_clear_pointer (&self->backend, g_free);
 
   G_OBJECT_CLASS (squint_engine_parent_class)->finalize (object);
 }
@@ -800,6 +840,15 @@ squint_engine_get_property (GObject    *object,
       break;
     case PROP_FORCED_REPLY:
       g_value_set_string (value, self->forced_reply);
+      break;
+    case PROP_BACKEND:
+      g_value_set_string (value, self->backend);
+      break;
+    case PROP_DEVICE:
+      g_value_set_string (value, squint_engine_get_device (self));
+      break;
+    case PROP_FALLBACK_REASON:
+      g_value_set_string (value, squint_engine_get_fallback_reason (self));
       break;
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
@@ -858,8 +907,22 @@ squint_engine_class_init (SquintEngineClass *klass)
   properties[PROP_FORCED_REPLY] =
     g_param_spec_string ("forced-reply", NULL, NULL, NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_BACKEND] = g_param_spec_string ("backend", NULL, NULL, "cpu", ro);
+  properties[PROP_DEVICE] = g_param_spec_string ("device", NULL, NULL, NULL, ro);
+  properties[PROP_FALLBACK_REASON] = g_param_spec_string ("fallback-reason", NULL, NULL, NULL, ro);
 
   g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /**
+   * SquintEngine::backend-fallback:
+   * @reason: why the chosen GPU backend could not be used
+   *
+   * A model was loaded on the CPU because loading it on the chosen OpenCL
+   * backend failed (no device, out of device memory, a driver error).
+   */
+  signals[BACKEND_FALLBACK] =
+    g_signal_new ("backend-fallback", G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+                  G_TYPE_NONE, 1, G_TYPE_STRING);
 }
 
 static void
@@ -867,6 +930,7 @@ squint_engine_init (SquintEngine *self)
 {
   self->pool = g_thread_pool_new (worker, self, 1, FALSE, NULL);
   self->entries = g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, entry_free);
+  self->backend = g_strdup ("cpu");
 }
 
 SquintEngine *
@@ -944,6 +1008,69 @@ squint_engine_get_has_vision (SquintEngine *self)
   return self->model != NULL && self->model->has_vision;
 }
 
+const char *
+squint_engine_get_backend (SquintEngine *self)
+{
+  g_return_val_if_fail (SQUINT_IS_ENGINE (self), NULL);
+
+  return self->backend;
+}
+
+gboolean
+squint_engine_set_backend (SquintEngine  *self,
+                           const char    *backend,
+                           GError       **error)
+{
+  g_return_val_if_fail (SQUINT_IS_ENGINE (self), FALSE);
+  g_return_val_if_fail (backend != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!g_strv_contains (backends, backend))
+    {
+      g_set_error (error, SQUINT_ERROR, SQUINT_ERROR_FAILED,
+                   /* Translators: %s is what was asked for; cpu, opencl and auto are not translated */
+                   _("There is no compute device “%s” (choose cpu, opencl or auto)"), backend);
+      return FALSE;
+    }
+  if (g_strcmp0 (self->backend, backend) == 0)
+    return TRUE;
+  g_free (self->backend);
+  self->backend = g_strdup (backend);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_BACKEND]);
+  return TRUE;
+}
+
+const char *
+squint_engine_get_device (SquintEngine *self)
+{
+  g_return_val_if_fail (SQUINT_IS_ENGINE (self), NULL);
+
+  return self->model ? self->model->device : NULL;
+}
+
+const char *
+squint_engine_get_fallback_reason (SquintEngine *self)
+{
+  g_return_val_if_fail (SQUINT_IS_ENGINE (self), NULL);
+
+  return self->model ? self->model->fallback : NULL;
+}
+
+gboolean
+squint_engine_is_loaded (SquintEngine *self,
+                         const char   *text_path,
+                         const char   *mmproj_path)
+{
+  g_return_val_if_fail (SQUINT_IS_ENGINE (self), FALSE);
+
+  if (mmproj_path != NULL && mmproj_path[0] == '\0')
+    mmproj_path = NULL;
+  return self->state == SQUINT_ENGINE_READY && self->remote == NULL && self->model != NULL &&
+         g_strcmp0 (self->model->text_path, text_path) == 0 &&
+         g_strcmp0 (self->model->mmproj_path, mmproj_path) == 0 &&
+         g_strcmp0 (self->model->backend, self->backend) == 0;
+}
+
 /* ---- loading ---- */
 
 static void
@@ -986,6 +1113,8 @@ load_done (GObject      *object,
   engine_set_error (self, NULL);
   engine_set_model (self, model);
   engine_set_state (self, SQUINT_ENGINE_READY);
+  if (model->fallback != NULL)
+    g_signal_emit (self, signals[BACKEND_FALLBACK], 0, model->fallback);
   g_task_return_boolean (outer, TRUE);
 }
 
@@ -1016,6 +1145,7 @@ squint_engine_load_async (SquintEngine        *self,
   job->text_path = g_strdup (text_path);
   job->mmproj_path = mmproj_path && mmproj_path[0] ? g_strdup (mmproj_path) : NULL;
   job->n_threads = n_threads;
+  job->backend = g_strdup (self->backend);
 
   inner = g_task_new (NULL, NULL, load_done, g_steal_pointer (&outer));
   g_task_set_source_tag (inner, squint_engine_load_async);

@@ -60,6 +60,22 @@ gboolean           squint_engine_load_finish      (SquintEngine        *self,
                                                    GAsyncResult        *result,
                                                    GError             **error);
 void               squint_engine_unload           (SquintEngine        *self);
+/* The compute backend later loads use: "cpu" (the default), "opencl", or
+ * "auto" (OpenCL when there is a GPU).  Anything else is refused.  A load
+ * whose OpenCL backend fails (no device, out of device memory) falls back
+ * to the CPU and emits ::backend-fallback with the reason. */
+const char        *squint_engine_get_backend      (SquintEngine        *self);
+gboolean           squint_engine_set_backend      (SquintEngine        *self,
+                                                   const char          *backend,
+                                                   GError             **error);
+/* What the loaded model runs on ("cpu", "opencl"), else NULL. */
+const char        *squint_engine_get_device       (SquintEngine        *self);
+/* Why the loaded model runs on the CPU though a GPU was chosen, else NULL. */
+const char        *squint_engine_get_fallback_reason (SquintEngine     *self);
+/* Whether that model is loaded and ready, with the backend now chosen. */
+gboolean           squint_engine_is_loaded        (SquintEngine        *self,
+                                                   const char          *text_path,
+                                                   const char          *mmproj_path);
 /* Answers through an OpenAI-compatible endpoint instead of a local model
  * (model NULL or "": the first the endpoint lists); the VisionThink loop
  * still runs here, so zooming and the ledger show as with a local model.

@@ -1,5 +1,10 @@
 /* squint-model-dialog.c
  *
+ * Local files are validated by loading them.  With libsoup, the Download
+ * group fetches the files into the models folder through a
+ * SquintModelDownload, whose progress the rows below bind to, and then adds
+ * them the same way; without it the group is hidden.
+ *
  * SPDX-License-Identifier: MIT
  */
 #define G_LOG_DOMAIN "squint-model-dialog"
@@ -10,24 +15,42 @@
 
 #include "squint-file-chooser.h"
 #include "squint-model-dialog.h"
+#ifdef SQUINT_HAVE_API
+#include "squint-model-download.h"
+#endif
 
 struct _SquintModelDialog
 {
-  AdwWindow          parent_instance;
+  AdwWindow            parent_instance;
 
   /* template widgets */
-  AdwToastOverlay   *toast_overlay;
-  GtkStack          *add_stack;
-  GtkButton         *add_button;
-  GtkSpinner        *spinner;
-  AdwActionRow      *text_row;
-  AdwActionRow      *mmproj_row;
+  AdwToastOverlay     *toast_overlay;
+  GtkStack            *add_stack;
+  GtkButton           *add_button;
+  GtkSpinner          *spinner;
+  AdwActionRow        *text_row;
+  AdwActionRow        *mmproj_row;
+  AdwPreferencesGroup *download_group;
+  AdwEntryRow         *source_row;
+  AdwComboRow         *quant_row;
+  AdwEntryRow         *mmproj_url_row;
+  GtkWidget           *progress_box;
+  GtkLabel            *file_label;
+  GtkProgressBar      *progress_bar;
+  GtkLabel            *error_label;
+  GtkLabel            *hint_label;
+  GtkWidget           *stop_button;
+  GtkWidget           *download_button;
 
   /* owned */
-  SquintApplication *app;
-  GFile             *text;
-  GFile             *mmproj;
-  GCancellable      *cancellable;
+  SquintApplication   *app;
+  GFile               *text;
+  GFile               *mmproj;
+  GCancellable        *cancellable;
+#ifdef SQUINT_HAVE_API
+  SquintModelDownload *download;
+  GCancellable        *download_cancellable;   /* the download in flight, else NULL */
+#endif
 };
 
 G_DEFINE_FINAL_TYPE (SquintModelDialog, squint_model_dialog, ADW_TYPE_WINDOW)
@@ -121,15 +144,19 @@ loaded (GObject      *object,
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   g_autofree char *mmproj = NULL;
+  gboolean ok = squint_engine_load_finish (SQUINT_ENGINE (object), result, &error);
 
+  if (self->app == NULL)
+    return;   /* closed meanwhile */
   gtk_spinner_stop (self->spinner);
   gtk_stack_set_visible_child_name (self->add_stack, "button");
-  if (!squint_engine_load_finish (SQUINT_ENGINE (object), result, &error))
+  if (!ok)
     {
       g_autofree char *message = NULL;
 
       if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
         return;
+
       /* Translators: %s is the engine's reason */
       message = g_strdup_printf (_("The model could not be loaded: %s"), error->message);
       adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (message));
@@ -137,25 +164,19 @@ loaded (GObject      *object,
     }
 
   text = g_file_get_path (self->text);
-  mmproj = g_file_get_path (self->mmproj);
+  mmproj = self->mmproj ? g_file_get_path (self->mmproj) : NULL;
   squint_application_use_model (self->app, text, mmproj);
   gtk_window_close (GTK_WINDOW (self));
 }
 
-void
-squint_model_dialog_add (SquintModelDialog *self)
+/* Loads text and mmproj (NULL: a text-only model); adds them when they load. */
+static void
+load_files (SquintModelDialog *self)
 {
-  g_autofree char *text = NULL;
-  g_autofree char *mmproj = NULL;
-  g_autoptr(GSettings) settings = NULL;
+  g_autofree char *text = g_file_get_path (self->text);
+  g_autofree char *mmproj = self->mmproj ? g_file_get_path (self->mmproj) : NULL;
 
-  g_return_if_fail (SQUINT_IS_MODEL_DIALOG (self));
-
-  if (self->text == NULL || self->mmproj == NULL)
-    return;
-  text = g_file_get_path (self->text);
-  mmproj = g_file_get_path (self->mmproj);
-  if (text == NULL || mmproj == NULL)
+  if (text == NULL || (self->mmproj != NULL && mmproj == NULL))
     {
       adw_toast_overlay_add_toast (self->toast_overlay, adw_toast_new (_("Models must be local files")));
       return;
@@ -167,11 +188,198 @@ squint_model_dialog_add (SquintModelDialog *self)
                             self->cancellable, loaded, g_object_ref (self));
 }
 
+void
+squint_model_dialog_add (SquintModelDialog *self)
+{
+  g_return_if_fail (SQUINT_IS_MODEL_DIALOG (self));
+
+  if (self->text == NULL || self->mmproj == NULL)
+    return;
+  load_files (self);
+}
+
 static void
 on_add_clicked (SquintModelDialog *self)
 {
   squint_model_dialog_add (self);
 }
+
+/* ---- downloading ---- */
+
+static gboolean
+looks_like_url (const char *source)
+{
+  return g_ascii_strncasecmp (source, "http://", 7) == 0 || g_ascii_strncasecmp (source, "https://", 8) == 0;
+}
+
+/* A repository takes a quantization, a link an optional mmproj link. */
+static void
+on_source_changed (SquintModelDialog *self)
+{
+  g_autofree char *source = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->source_row))));
+  gboolean is_url = looks_like_url (source);
+
+  gtk_widget_set_sensitive (GTK_WIDGET (self->quant_row), !is_url);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->mmproj_url_row), is_url);
+}
+
+static void
+on_source_activated (SquintModelDialog *self)
+{
+  gtk_widget_activate_action (GTK_WIDGET (self), "download.start", NULL);
+}
+
+#ifdef SQUINT_HAVE_API
+static void
+set_running (SquintModelDialog *self,
+             gboolean           running)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "download.start", !running);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "download.cancel", running);
+  gtk_widget_set_visible (self->stop_button, running);
+  gtk_widget_set_visible (self->download_button, !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->source_row), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->quant_row), !running);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->mmproj_url_row), !running);
+  if (!running)
+    on_source_changed (self);
+}
+
+/* The line above the progress bar. */
+static void
+update_download_label (SquintModelDialog *self)
+{
+  SquintModelDownload *d = self->download;
+  const char *name = squint_model_download_get_file_name (d);
+  g_autofree char *label = NULL;
+
+  switch (squint_model_download_get_state (d))
+    {
+    case SQUINT_MODEL_DOWNLOAD_RESOLVING:
+      /* Translators: %s is a Hugging Face repository, owner/name */
+      label = g_strdup_printf (_("Looking up %s…"), name);
+      break;
+    case SQUINT_MODEL_DOWNLOAD_DOWNLOADING:
+      if (squint_model_download_get_n_files (d) > 1)
+        /* Translators: a file name, then which file of how many, e.g. "model.gguf (1 of 2)" */
+        label = g_strdup_printf (_("Downloading %s (%u of %u)"), name, squint_model_download_get_file_index (d),
+                                 squint_model_download_get_n_files (d));
+      else
+        /* Translators: %s is a file name */
+        label = g_strdup_printf (_("Downloading %s"), name);
+      break;
+    case SQUINT_MODEL_DOWNLOAD_DONE:
+      label = g_strdup (_("Downloaded. Loading the model…"));
+      break;
+    case SQUINT_MODEL_DOWNLOAD_STOPPED:
+      /* Translators: %s is a file name */
+      label = g_strdup_printf (_("Stopped while downloading %s"), name ? name : "");
+      break;
+    case SQUINT_MODEL_DOWNLOAD_FAILED:
+    case SQUINT_MODEL_DOWNLOAD_IDLE:
+    default:
+      label = g_strdup (name ? name : "");
+      break;
+    }
+  gtk_label_set_label (self->file_label, label);
+  if (squint_model_download_get_state (d) == SQUINT_MODEL_DOWNLOAD_RESOLVING)
+    gtk_progress_bar_pulse (self->progress_bar);
+}
+
+static void
+downloaded (GObject      *object,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(SquintModelDialog) self = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *mmproj = NULL;
+  gboolean ok = squint_model_download_run_finish (SQUINT_MODEL_DOWNLOAD (object), result, &text, &mmproj, &error);
+
+  if (self->download == NULL)
+    return;   /* closed meanwhile */
+  g_clear_object (&self->download_cancellable);
+  set_running (self, FALSE);
+  if (!ok)
+    {
+      g_autofree char *message = NULL;
+
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        return;
+      message = g_strdup_printf ("%s\n%s", squint_model_download_error_title (error), error->message);
+      gtk_widget_set_visible (self->progress_box, FALSE);
+      gtk_label_set_label (self->error_label, message);
+      gtk_widget_set_visible (GTK_WIDGET (self->error_label), TRUE);
+      return;
+    }
+  {
+    g_autoptr(GFile) text_file = g_file_new_for_path (text);
+    g_autoptr(GFile) mmproj_file = mmproj ? g_file_new_for_path (mmproj) : NULL;
+
+    g_set_object (&self->text, text_file);
+    g_set_object (&self->mmproj, mmproj_file);
+    update (self);
+    load_files (self);
+  }
+}
+
+static void
+download_start (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *param)
+{
+  SquintModelDialog *self = SQUINT_MODEL_DIALOG (widget);
+  g_autofree char *source = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->source_row))));
+  const char *mmproj = gtk_editable_get_text (GTK_EDITABLE (self->mmproj_url_row));
+  GtkStringObject *quant = adw_combo_row_get_selected_item (self->quant_row);
+
+  if (self->download_cancellable != NULL)
+    return;
+  if (!looks_like_url (source))
+    mmproj = NULL;   /* greyed out: not meant */
+  self->download_cancellable = g_cancellable_new ();
+  gtk_widget_set_visible (GTK_WIDGET (self->error_label), FALSE);
+  gtk_widget_set_visible (self->progress_box, TRUE);
+  set_running (self, TRUE);
+  squint_model_download_run_async (self->download, source, mmproj,
+                                   quant != NULL ? gtk_string_object_get_string (quant) : NULL,
+                                   self->download_cancellable, downloaded, g_object_ref (self));
+}
+
+static void
+download_cancel (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *param)
+{
+  SquintModelDialog *self = SQUINT_MODEL_DIALOG (widget);
+
+  if (self->download_cancellable != NULL)
+    g_cancellable_cancel (self->download_cancellable);
+}
+
+static void
+setup_download (SquintModelDialog *self)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *description = NULL;
+
+  self->download = squint_model_download_new (NULL);
+  dir = g_filename_display_name (squint_model_download_get_dir (self->download));
+  /* Translators: %s is a folder */
+  description = g_strdup_printf (_("From Hugging Face or a link, into %s."), dir);
+  adw_preferences_group_set_description (self->download_group, description);
+  g_object_bind_property (self->download, "fraction", self->progress_bar, "fraction", G_BINDING_SYNC_CREATE);
+  g_object_bind_property (self->download, "progress-text", self->progress_bar, "text", G_BINDING_SYNC_CREATE);
+  g_signal_connect_object (self->download, "notify::state", G_CALLBACK (update_download_label), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->download, "notify::file-name", G_CALLBACK (update_download_label), self,
+                           G_CONNECT_SWAPPED);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "download.cancel", FALSE);
+}
+#endif
+
+/* ---- the class ---- */
 
 static void
 squint_model_dialog_dispose (GObject *object)
@@ -179,6 +387,15 @@ squint_model_dialog_dispose (GObject *object)
   SquintModelDialog *self = (SquintModelDialog *)object;
 
   g_cancellable_cancel (self->cancellable);
+#ifdef SQUINT_HAVE_API
+  /* closing stops the download; what arrived is kept for the next one */
+  if (self->download_cancellable != NULL)
+    g_cancellable_cancel (self->download_cancellable);
+  g_clear_object (&self->download_cancellable);
+  if (self->download != NULL)
+    g_signal_handlers_disconnect_by_data (self->download, self);
+  g_clear_object (&self->download);
+#endif
   gtk_widget_dispose_template (GTK_WIDGET (self), SQUINT_TYPE_MODEL_DIALOG);
   g_clear_object (&self->app);
   g_clear_object (&self->text);
@@ -213,9 +430,26 @@ squint_model_dialog_class_init (SquintModelDialogClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, spinner);
   gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, text_row);
   gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, mmproj_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, download_group);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, source_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, quant_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, mmproj_url_row);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, progress_box);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, file_label);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, progress_bar);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, error_label);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, hint_label);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, stop_button);
+  gtk_widget_class_bind_template_child (widget_class, SquintModelDialog, download_button);
   gtk_widget_class_bind_template_callback (widget_class, on_add_clicked);
   gtk_widget_class_bind_template_callback (widget_class, on_choose_text);
   gtk_widget_class_bind_template_callback (widget_class, on_choose_mmproj);
+  gtk_widget_class_bind_template_callback (widget_class, on_source_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_source_activated);
+#ifdef SQUINT_HAVE_API
+  gtk_widget_class_install_action (widget_class, "download.start", NULL, download_start);
+  gtk_widget_class_install_action (widget_class, "download.cancel", NULL, download_cancel);
+#endif
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
 }
 
@@ -224,6 +458,12 @@ squint_model_dialog_init (SquintModelDialog *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   self->cancellable = g_cancellable_new ();
+#ifdef SQUINT_HAVE_API
+  setup_download (self);
+#else
+  /* built without libsoup: no downloads */
+  gtk_widget_set_visible (GTK_WIDGET (self->download_group), FALSE);
+#endif
 }
 
 SquintModelDialog *

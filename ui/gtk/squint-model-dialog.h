@@ -1,5 +1,5 @@
-/* squint-model-dialog.h — "Add Model": pick a text GGUF and its mmproj,
- * validated by loading them.
+/* squint-model-dialog.h — "Add Model": pick a text GGUF and its mmproj, or
+ * download them (built with libsoup), validated by loading them.
  *
  * SPDX-License-Identifier: MIT
  */

@@ -15,7 +15,9 @@
 #include "squint-preferences-window.h"
 #include "squint-application.h"
 
-static const char *const policies[] = { "adaptive", "low", "full" };
+static const char *const policies[] = { "adaptive", "low", "full", NULL };
+/* the rows of the compute device row */
+static const char *const backends[] = { "cpu", "auto", "opencl", NULL };
 
 struct _SquintPreferencesWindow
 {
@@ -27,6 +29,7 @@ struct _SquintPreferencesWindow
   GtkAdjustment        *top_p_adjustment;
   GtkAdjustment        *max_tokens_adjustment;
   GtkAdjustment        *threads_adjustment;
+  AdwComboRow          *backend_row;
   GtkAdjustment        *context_adjustment;
   AdwActionRow         *text_row;
   AdwActionRow         *mmproj_row;
@@ -43,15 +46,17 @@ struct _SquintPreferencesWindow
 
 G_DEFINE_FINAL_TYPE (SquintPreferencesWindow, squint_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
+/* A string key ↔ a combo row's position in names (user_data, NULL-terminated). */
 static gboolean
-policy_to_index (GValue   *value,
+string_to_index (GValue   *value,
                  GVariant *variant,
                  gpointer  user_data)
 {
-  const char *policy = g_variant_get_string (variant, NULL);
+  const char *const *names = user_data;
+  const char *name = g_variant_get_string (variant, NULL);
 
-  for (guint i = 0; i < G_N_ELEMENTS (policies); i++)
-    if (g_strcmp0 (policy, policies[i]) == 0)
+  for (guint i = 0; names[i] != NULL; i++)
+    if (g_strcmp0 (name, names[i]) == 0)
       {
         g_value_set_uint (value, i);
         return TRUE;
@@ -60,13 +65,14 @@ policy_to_index (GValue   *value,
 }
 
 static GVariant *
-index_to_policy (const GValue       *value,
+index_to_string (const GValue       *value,
                  const GVariantType *type,
                  gpointer            user_data)
 {
+  const char *const *names = user_data;
   guint i = g_value_get_uint (value);
 
-  return i < G_N_ELEMENTS (policies) ? g_variant_new_string (policies[i]) : NULL;
+  return i < g_strv_length ((char **)names) ? g_variant_new_string (names[i]) : NULL;
 }
 
 static void
@@ -159,6 +165,7 @@ squint_preferences_window_class_init (SquintPreferencesWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, top_p_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, max_tokens_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, threads_adjustment);
+  gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, backend_row);
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, context_adjustment);
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, text_row);
   gtk_widget_class_bind_template_child (widget_class, SquintPreferencesWindow, mmproj_row);
@@ -190,7 +197,9 @@ squint_preferences_window_new (GtkWindow *parent,
   self->settings = g_object_ref (settings);
 
   g_settings_bind_with_mapping (settings, "default-policy", self->policy_row, "selected",
-                                G_SETTINGS_BIND_DEFAULT, policy_to_index, index_to_policy, NULL, NULL);
+                                G_SETTINGS_BIND_DEFAULT, string_to_index, index_to_string, (gpointer)policies, NULL);
+  g_settings_bind_with_mapping (settings, "backend", self->backend_row, "selected",
+                                G_SETTINGS_BIND_DEFAULT, string_to_index, index_to_string, (gpointer)backends, NULL);
   g_settings_bind (settings, "temperature", self->temperature_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "top-p", self->top_p_adjustment, "value", G_SETTINGS_BIND_DEFAULT);
   g_settings_bind (settings, "max-tokens", self->max_tokens_adjustment, "value", G_SETTINGS_BIND_DEFAULT);

@@ -1,0 +1,353 @@
+/* test-app-models.c — the app's models under Xvfb: the "Add Model" dialog
+ * downloads a model from a local server (stopped halfway and continued,
+ * the progress bar reaching 1.0, the files in the models folder, the model
+ * then added and chosen), shows an HTTP 404 and leaves no file; and the
+ * preferences' compute device reloads the model, on the CPU with a message
+ * when OpenCL cannot be used.
+ *
+ * SPDX-License-Identifier: MIT
+ */
+#include <adwaita.h>
+#include <locale.h>
+#include <string.h>
+
+#include "squint-application.h"
+#include "squint-model-dialog.h"
+#include "squint-preferences-window.h"
+#include "squint-window.h"
+#include "test-common.h"
+#ifdef SQUINT_HAVE_API
+#include "test-model-server.h"
+#endif
+
+#define APP_SCHEMA "io.github.squint.Squint"
+
+typedef void (*AppBody) (SquintApplication *app);
+
+static char *last_message;
+
+static void
+configure (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+  g_autoptr(GSettingsSchema) schema = NULL;
+  g_auto(GStrv) keys = NULL;
+  g_autofree char *text = tiny_text_model ();
+  g_autofree char *mmproj = tiny_mmproj ();
+
+  g_object_get (settings, "settings-schema", &schema, NULL);
+  keys = g_settings_schema_list_keys (schema);
+  for (guint i = 0; keys[i]; i++)
+    g_settings_reset (settings, keys[i]);
+  g_settings_set_string (settings, "model-path", text);
+  g_settings_set_string (settings, "mmproj-path", mmproj);
+  g_settings_set_int (settings, "threads", 1);
+}
+
+static void
+on_activate (GApplication *app,
+             gpointer      body)
+{
+  GList *windows;
+
+  ((AppBody)body) (SQUINT_APPLICATION (app));
+  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
+    gtk_window_destroy (windows->data);
+  g_application_quit (app);
+}
+
+static void
+run_app (AppBody body)
+{
+  SquintApplication *app = squint_application_new ();
+
+  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
+  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate), body);
+  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
+  g_assert_finalize_object (app);
+}
+
+static GtkWindow *
+find_toplevel (GType type)
+{
+  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
+
+  g_object_ref (toplevels);
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
+        return w;
+    }
+  return NULL;
+}
+
+static gpointer
+child (gpointer    widget,
+       GType       type,
+       const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (widget), type, name);
+
+  g_assert_nonnull (object);
+  return object;
+}
+
+static void
+on_message (const char     *domain,
+            GLogLevelFlags  level,
+            const char     *message,
+            gpointer        data)
+{
+  g_free (last_message);
+  last_message = g_strdup (message);
+}
+
+static void
+wait_for_model (SquintApplication *app)
+{
+  SquintEngine *engine = squint_application_get_engine (app);
+
+  WAIT_UNTIL (squint_engine_get_state (engine) == SQUINT_ENGINE_READY);
+}
+
+/* ---- downloads ---- */
+
+#ifdef SQUINT_HAVE_API
+static char *
+models_file (const char *name)
+{
+  return g_build_filename (g_get_user_data_dir (), "squint", "models", name, NULL);
+}
+
+static gboolean
+setting_is (GSettings  *settings,
+            const char *key,
+            const char *value)
+{
+  g_autofree char *now = g_settings_get_string (settings, key);
+
+  return g_strcmp0 (now, value) == 0;
+}
+
+static void
+track_fraction (GtkProgressBar *bar,
+                GParamSpec     *pspec,
+                double         *max)
+{
+  *max = MAX (*max, gtk_progress_bar_get_fraction (bar));
+}
+
+static GtkWidget *
+open_dialog (SquintApplication *app)
+{
+  GtkWindow *dialog;
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "add-model", NULL);
+  dialog = find_toplevel (SQUINT_TYPE_MODEL_DIALOG);
+  g_assert_nonnull (dialog);
+  return GTK_WIDGET (dialog);
+}
+
+static void
+download_body (SquintApplication *app)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+  SquintEngine *engine = squint_application_get_engine (app);
+  g_autofree char *text_url = model_server_url ("/files/" MODEL_TEXT_FILE);
+  g_autofree char *mmproj_url = model_server_url ("/files/" MODEL_MMPROJ_FILE);
+  g_autofree char *text = models_file (MODEL_TEXT_FILE);
+  g_autofree char *mmproj = models_file (MODEL_MMPROJ_FILE);
+  g_autofree char *part = g_strconcat (text, ".part", NULL);
+  g_autofree char *chosen_mmproj = NULL;
+  g_autoptr(GVariant) models = NULL;
+  GtkWidget *dialog;
+  GtkProgressBar *bar;
+  GtkLabel *file_label;
+  double max_fraction = 0;
+
+  wait_for_model (app);
+  dialog = open_dialog (app);
+  bar = child (dialog, SQUINT_TYPE_MODEL_DIALOG, "progress_bar");
+  file_label = child (dialog, SQUINT_TYPE_MODEL_DIALOG, "file_label");
+  g_signal_connect (bar, "notify::fraction", G_CALLBACK (track_fraction), &max_fraction);
+
+  /* a link: the vision projector's row is for links */
+  gtk_editable_set_text (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "source_row"), text_url);
+  g_assert_true (gtk_widget_get_sensitive (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "mmproj_url_row")));
+  g_assert_false (gtk_widget_get_sensitive (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "quant_row")));
+  gtk_editable_set_text (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "mmproj_url_row"), mmproj_url);
+
+  /* stopped halfway: what arrived stays */
+  model_server.stall_next = TRUE;
+  model_server.range_start = -1;
+  gtk_widget_activate_action (dialog, "download.start", NULL);
+  g_assert_true (gtk_widget_get_visible (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "stop_button")));
+  WAIT_UNTIL (gtk_progress_bar_get_fraction (bar) > 0);
+  g_assert_nonnull (strstr (gtk_label_get_label (file_label), MODEL_TEXT_FILE));
+  g_assert_nonnull (strstr (gtk_progress_bar_get_text (bar), " MB"));
+  gtk_widget_activate_action (dialog, "download.cancel", NULL);
+  WAIT_UNTIL (gtk_widget_get_visible (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "download_button")));
+  g_assert_nonnull (strstr (gtk_label_get_label (file_label), "Stopped"));
+  g_assert_false (gtk_widget_get_visible (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "error_label")));
+  g_assert_true (g_file_test (part, G_FILE_TEST_IS_REGULAR));
+  g_assert_false (g_file_test (text, G_FILE_TEST_EXISTS));
+
+  /* again: it continues, then the model is added and chosen, and the dialog closes */
+  gtk_widget_activate_action (dialog, "download.start", NULL);
+  WAIT_UNTIL (setting_is (settings, "model-path", text));
+  g_assert_cmpint (model_server.range_start, >, 0);   /* it continued */
+  g_assert_cmpfloat (max_fraction, ==, 1.0);
+  chosen_mmproj = g_settings_get_string (settings, "mmproj-path");
+  g_assert_cmpstr (chosen_mmproj, ==, mmproj);
+  g_assert_true (file_equals (text, &model_server.text));
+  g_assert_true (file_equals (mmproj, &model_server.mmproj));
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  models = g_settings_get_value (settings, "models");
+  g_assert_cmpuint (g_variant_n_children (models), >=, 1);
+  WAIT_UNTIL (find_toplevel (SQUINT_TYPE_MODEL_DIALOG) == NULL);
+  WAIT_UNTIL (squint_engine_is_loaded (engine, text, mmproj));
+}
+
+static void
+test_download (void)
+{
+  configure ();
+  run_app (download_body);
+}
+
+static void
+not_found_body (SquintApplication *app)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+  g_autofree char *url = model_server_url ("/files/missing.gguf");
+  g_autofree char *file = models_file ("missing.gguf");
+  g_autofree char *part = g_strconcat (file, ".part", NULL);
+  g_autofree char *before = g_settings_get_string (settings, "model-path");
+  g_autofree char *after = NULL;
+  GtkWidget *dialog;
+  GtkLabel *error_label;
+
+  wait_for_model (app);
+  dialog = open_dialog (app);
+  error_label = child (dialog, SQUINT_TYPE_MODEL_DIALOG, "error_label");
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+  gtk_editable_set_text (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "source_row"), url);
+  g_signal_emit_by_name (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "source_row"), "entry-activated");
+  WAIT_UNTIL (gtk_widget_get_visible (GTK_WIDGET (error_label)));
+  g_test_message ("%s", gtk_label_get_label (error_label));
+  g_assert_nonnull (strstr (gtk_label_get_label (error_label), "The server refused the download."));
+  g_assert_nonnull (strstr (gtk_label_get_label (error_label), "404"));
+  g_assert_true (gtk_widget_get_visible (child (dialog, SQUINT_TYPE_MODEL_DIALOG, "download_button")));
+  g_assert_false (g_file_test (file, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  after = g_settings_get_string (settings, "model-path");
+  g_assert_cmpstr (after, ==, before);
+  g_assert_nonnull (find_toplevel (SQUINT_TYPE_MODEL_DIALOG));
+  gtk_window_close (GTK_WINDOW (dialog));
+}
+
+static void
+test_not_found (void)
+{
+  configure ();
+  run_app (not_found_body);
+}
+#endif
+
+/* ---- the compute device ---- */
+
+static void
+backend_body (SquintApplication *app)
+{
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+  SquintEngine *engine = squint_application_get_engine (app);
+  g_autofree char *backend = NULL;
+  AdwComboRow *row;
+  GtkWindow *prefs;
+  guint handler;
+
+  wait_for_model (app);
+  g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
+
+  g_action_group_activate_action (G_ACTION_GROUP (app), "preferences", NULL);
+  prefs = find_toplevel (SQUINT_TYPE_PREFERENCES_WINDOW);
+  g_assert_nonnull (prefs);
+  row = child (prefs, SQUINT_TYPE_PREFERENCES_WINDOW, "backend_row");
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
+
+  /* "GPU (OpenCL)" with no usable device: loaded again, on the CPU, and said so */
+  handler = g_log_set_handler ("squint-application", G_LOG_LEVEL_MESSAGE, on_message, NULL);
+  adw_combo_row_set_selected (row, 2);
+  backend = g_settings_get_string (settings, "backend");
+  g_assert_cmpstr (backend, ==, "opencl");
+  g_assert_cmpstr (squint_engine_get_backend (engine), ==, "opencl");
+  WAIT_UNTIL (last_message != NULL);
+  g_test_message ("%s", last_message);
+  g_assert_nonnull (strstr (last_message, "The GPU could not be used, so the model runs on the CPU: "));
+  g_assert_cmpint (squint_engine_get_state (engine), ==, SQUINT_ENGINE_READY);
+  g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
+  g_assert_nonnull (squint_engine_get_fallback_reason (engine));
+
+  /* back to the CPU: loaded again, no complaint */
+  g_clear_pointer (&last_message, g_free);
+  g_settings_set_string (settings, "backend", "cpu");
+  g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
+  WAIT_UNTIL (squint_engine_get_state (engine) == SQUINT_ENGINE_READY &&
+              squint_engine_get_fallback_reason (engine) == NULL);
+  g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
+  test_spin (100);
+  g_assert_null (last_message);
+  g_log_remove_handler ("squint-application", handler);
+  gtk_window_close (prefs);
+}
+
+static void
+test_backend (void)
+{
+  /* read by the worker while loading: set before the app starts */
+  g_setenv ("SQUINT_DEVICE", "no-such-device", TRUE);
+  configure ();
+  run_app (backend_body);
+  g_unsetenv ("SQUINT_DEVICE");
+  g_clear_pointer (&last_message, g_free);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  g_autofree char *root = g_dir_make_tmp ("squint-test-app-models-XXXXXX", NULL);
+  int ret;
+
+  g_assert_nonnull (root);
+  for (guint i = 0; i < 4; i++)
+    {
+      static const char *vars[] = { "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
+      g_autofree char *dir = g_build_filename (root, vars[i], NULL);
+
+      g_setenv (vars[i], dir, TRUE);
+    }
+  /* GIO's desktop proxy resolver reads GNOME's settings, whose schemas are
+   * not among the test's */
+  g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
+  g_setenv ("GTK_A11Y", "test", TRUE);
+  setlocale (LC_ALL, "C.UTF-8");
+  g_test_init (&argc, &argv, NULL);
+  gtk_init ();
+  adw_init ();
+
+#ifdef SQUINT_HAVE_API
+  model_server_start ();
+  g_test_add_func ("/squint/app/models/download", test_download);
+  g_test_add_func ("/squint/app/models/not-found", test_not_found);
+#endif
+  g_test_add_func ("/squint/app/models/backend", test_backend);
+
+  ret = g_test_run ();
+#ifdef SQUINT_HAVE_API
+  model_server_stop ();
+#endif
+  return ret;
+}
