@@ -73,6 +73,8 @@ def pct(x):
 def print_table(results):
     print(f"{'policy':9} {'kind':4} {'n':>4} {'accuracy':>9} {'zoom':>7} {'acc|zoom':>9} {'tokens':>15} {'ratio':>7}")
     for policy in POLICIES:
+        if policy not in results:
+            continue
         for kind, s in results[policy]["summary"].items():
             print(f"{policy:9} {kind:4} {s['n']:4d} {pct(s['accuracy']):>9} {pct(s['zoom_rate']):>7} "
                   f"{pct(s['accuracy_when_zoomed']):>9} {s['visual_used']:7d}/{s['visual_baseline']:<7d} "

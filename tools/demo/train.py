@@ -81,6 +81,20 @@ def prefix_kv(model, ids):
     return kvs, P
 
 
+NORM_RATIO = 2.0     # image tokens may be at most this many times as long as text embeddings
+NORM_WEIGHT = 0.01
+
+
+def norm_penalty(model, image_embds):
+    """Keeps image embeddings on the scale of the text embeddings.  Without it
+    the merger's output grew to ~300x the text embeddings' norm in the first
+    900 steps (one near-constant vector for every image), the decoder learned
+    to ignore it and the vision tower's gradients vanished (1e-3 vs 0.3)."""
+    text = model.text.embd.norm(dim=-1).mean().detach()
+    n = torch.cat([e.reshape(-1, e.shape[-1]) for e in image_embds]).norm(dim=-1)
+    return NORM_WEIGHT * F.relu(n - NORM_RATIO * text).pow(2).mean()
+
+
 def batch_loss(model, pr, samples, full_mode):
     ids = pr.full_prefix if full_mode else pr.adaptive_prefix
     kvs, P = prefix_kv(model, ids)
@@ -114,7 +128,7 @@ def batch_loss(model, pr, samples, full_mode):
         logits = model.text.logits(hn[sel])
         total = total + F.cross_entropy(logits, labels[sel], reduction="sum")
         n += int(sel.sum())
-    return total / n, n
+    return total / n + norm_penalty(model, list(emb.values())), n
 
 
 # ---- compact optimizer state ----
