@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 tools/install-deps.sh || { echo "dependency installation failed"; echo "0 passed, 1 failed"; exit 1; }
 
 # The official openai npm client, for the server's tests (test-openai.sh).
-export SQUINT_NPM_DIR="$PWD/build/npm" SQUINT_REQUIRE_NPM=1
+export SQUINT_NPM_DIR="$PWD/build-npm" SQUINT_REQUIRE_NPM=1
 if [ ! -d "$SQUINT_NPM_DIR/node_modules/openai" ]; then
   mkdir -p "$SQUINT_NPM_DIR"
   npm install --silent --no-audit --no-fund --prefix "$SQUINT_NPM_DIR" openai@4 ||
@@ -49,7 +49,7 @@ PY
 build_and_test() {
   local dir="$1"; shift
   echo "== $dir: configure, build, test"
-  if [ ! -d "$dir" ]; then
+  if [ ! -f "$dir/build.ninja" ]; then
     meson setup "$dir" "$@" || { failed=$((failed + 1)); return; }
   fi
   meson compile -C "$dir" || { failed=$((failed + 1)); return; }
