@@ -14,6 +14,7 @@ struct _SquintGenerator
   sq_session    *session;     /* the worker's, reset for every job */
   SquintGeneratorOptions opts;
   char          *policy;
+  char          *forced_reply;
   GThread       *thread;
   GMutex         lock;
   GCond          cond;
@@ -540,6 +541,7 @@ run_job (Job *job)
         {
           p.gen.on_token = on_token;
           p.gen.user_data = job;
+          forced = g_strdup (gen->forced_reply);
         }
       p.forced_reply = forced;
       if (sq_session_ask (gen->session, question->str, (const sq_image *const *)turn_images->pdata, turn_images->len,
@@ -628,6 +630,8 @@ squint_generator_new (sq_model                     *model,
     }
   self->model = model;
   self->opts.policy = NULL;
+  self->forced_reply = g_strdup (options->forced_reply);
+  self->opts.forced_reply = NULL;
   g_mutex_init (&self->lock);
   g_cond_init (&self->cond);
   g_queue_init (&self->waiting);
@@ -652,6 +656,7 @@ squint_generator_free (SquintGenerator *self)
   g_mutex_clear (&self->lock);
   g_cond_clear (&self->cond);
   g_free (self->policy);
+  g_free (self->forced_reply);
   g_free (self);
 }
 

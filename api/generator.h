@@ -24,6 +24,9 @@ typedef struct
   int         n_predict;      /* per pass when the request sets none (default 1024) */
   int         max_waiting;    /* jobs that may wait behind the running one (default 8) */
   const char *policy;         /* NULL: the model's default */
+  /* Test hook, as squint-cli's --debug-forced-reply: the first pass of every
+   * question is this text instead of generated (NULL normally). */
+  const char *forced_reply;
 } SquintGeneratorOptions;
 
 typedef struct

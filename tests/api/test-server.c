@@ -464,6 +464,94 @@ test_disconnect (void)
   }
 }
 
+/* The VisionThink loop server-side: a first pass that asks for the full image
+ * (forced, the tiny model is no VisionThink model) gives a zoom chunk, the
+ * tool call never reaches the client, and usage says what it cost. */
+static void
+test_zoom_event (void)
+{
+  SquintApiServerOptions o = { .model_id = "tiny" };
+  SquintGeneratorOptions g = { .n_predict = 8, .max_waiting = 2, .policy = "adaptive",
+                               .forced_reply = "<think>The text is too small.</think>\n<tool_call>\n"
+                                               "{\"name\": \"resize_image\", \"arguments\": {\"action\": \"resize\"}}\n"
+                                               "</tool_call>" };
+  g_autoptr(GError) error = NULL;
+  sq_model_params mp = sq_model_default_params ();
+  g_autofree char *text = g_build_filename (g_getenv ("SQ_TEST_DATA"), "tiny/models/qwen25vl-text-f16.gguf", NULL);
+  g_autofree char *mmproj = g_build_filename (g_getenv ("SQ_TEST_DATA"), "tiny/models/mmproj-qwen25vl-f16.gguf", NULL);
+  g_autofree char *body = image_request ("\"stream\": true, \"max_tokens\": 8", NULL);
+  g_autofree char *saved = fx.url;
+  g_autofree char *all = NULL;
+  sq_model *model = NULL;
+  sq_error err = { 0 };
+  SquintApiServer *zooming;
+  g_auto(GStrv) events = NULL;
+  int zooms = 0;
+  gboolean usage_ok = FALSE;
+  GString *content = g_string_new (NULL), *reasoning = g_string_new (NULL);
+  Reply r;
+
+  mp.text_path = text;
+  mp.mmproj_path = mmproj;
+  mp.n_threads = 1;
+  g_assert_cmpint (sq_model_load (&mp, &model, &err), ==, SQ_OK);
+  zooming = squint_api_server_new (squint_generator_new (model, &g, &error), &o);
+  g_assert_true (squint_api_server_listen (zooming, "127.0.0.1", 0, &error));
+  fx.url = squint_api_server_get_url (zooming);
+  fx.url[strlen (fx.url) - 1] = '\0';
+  start (&r, "POST", "/v1/chat/completions", body, NULL);
+  wait_for (&r);
+  g_assert_cmpuint (r.status, ==, 200);
+  all = g_strndup (g_bytes_get_data (r.body, NULL), g_bytes_get_size (r.body));
+  g_assert_null (strstr (all, "tool_call"));
+  events = g_strsplit (all, "\n\n", -1);
+  for (char **e = events; *e != NULL && g_str_has_prefix (*e, "data: {"); e++)
+    {
+      g_autoptr(JsonParser) p = json_parser_new ();
+      JsonObject *chunk, *delta;
+      JsonArray *choices;
+
+      g_assert_true (json_parser_load_from_data (p, *e + 6, -1, NULL));
+      chunk = json_node_get_object (json_parser_get_root (p));
+      if (json_object_has_member (chunk, "squint"))
+        {
+          JsonObject *z = json_object_get_object_member (chunk, "squint");
+
+          g_assert_cmpstr (json_object_get_string_member (z, "event"), ==, "zoom");
+          g_assert_cmpint (json_object_get_int_member (z, "low_tokens"), ==, 12);
+          g_assert_cmpint (json_object_get_int_member (z, "full_tokens"), ==, 48);
+          zooms++;
+        }
+      choices = json_object_get_array_member (chunk, "choices");
+      if (json_array_get_length (choices) > 0)
+        {
+          delta = json_object_get_object_member (json_array_get_object_element (choices, 0), "delta");
+          if (json_object_has_member (delta, "content"))
+            g_string_append (content, json_object_get_string_member (delta, "content"));
+          if (json_object_has_member (delta, "reasoning_content"))
+            g_string_append (reasoning, json_object_get_string_member (delta, "reasoning_content"));
+        }
+      if (json_object_has_member (chunk, "usage"))
+        {
+          JsonObject *vt = json_object_get_object_member (json_object_get_object_member (chunk, "usage"),
+                                                          "visual_tokens");
+
+          usage_ok = json_object_get_boolean_member (vt, "zoomed") && json_object_get_int_member (vt, "used") == 60 &&
+                     json_object_get_int_member (vt, "baseline") == 48 &&
+                     json_object_get_int_member (vt, "saved") == -12;
+        }
+    }
+  g_assert_cmpint (zooms, ==, 1);
+  g_assert_true (usage_ok);
+  g_assert_true (g_str_has_prefix (reasoning->str, "The text is too small."));
+  g_string_free (content, TRUE);
+  g_string_free (reasoning, TRUE);
+  reply_clear (&r);
+  g_free (fx.url);
+  fx.url = g_steal_pointer (&saved);
+  squint_api_server_free (zooming);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -505,6 +593,7 @@ main (int    argc,
   g_test_add_func ("/server/answer", test_answer);
   g_test_add_func ("/server/malformed", test_malformed);
   g_test_add_func ("/server/api-key", test_api_key);
+  g_test_add_func ("/server/zoom-event", test_zoom_event);
   g_test_add_func ("/server/image-urls", test_image_urls);
   g_test_add_func ("/server/concurrent", test_concurrent);
   g_test_add_func ("/server/disconnect", test_disconnect);
