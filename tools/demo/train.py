@@ -95,6 +95,21 @@ def norm_penalty(model, image_embds):
     return NORM_WEIGHT * F.relu(n - NORM_RATIO * text).pow(2).mean()
 
 
+PATCH_ROW_MAX = 1.0   # init rows are ~0.49 long
+
+
+@torch.no_grad()
+def limit_patch_embedding(model):
+    """Max-norm on the patch embedding's rows.  Its output feeds RMSNorms
+    only, so its gradient is orthogonal to the weights and Adam lengthens them
+    every step: by step 1100 the rows were ~50x their initial length, the
+    blocks' updates drowned in the residual stream, and every image came out
+    of the merger as the same vector (the decoder answered from priors)."""
+    for w in (model.vision.patch0, model.vision.patch1):
+        n = w.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        w.mul_((PATCH_ROW_MAX / n).clamp(max=1.0))
+
+
 def batch_loss(model, pr, samples, full_mode):
     ids = pr.full_prefix if full_mode else pr.adaptive_prefix
     kvs, P = prefix_kv(model, ids)
@@ -239,6 +254,7 @@ def main():
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
+        limit_patch_embedding(model)
         step += 1
         seen += a.batch
         acc_loss += loss.item()
