@@ -368,6 +368,25 @@ fail_protocol (GTask      *task,
   g_object_unref (task);
 }
 
+/* The request never got an answer: cancelled, or a network error said as such. */
+static void
+fail_unreachable (GTask  *task,
+                  GError *error)
+{
+  Ask *ask = g_task_get_task_data (task);
+
+  if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      GError *e = g_error_new (SQUINT_REMOTE_ERROR, SQUINT_REMOTE_ERROR_NETWORK, "Could not reach %s: %s",
+                               ask->self->url, error->message);
+
+      g_error_free (error);
+      error = e;
+    }
+  g_task_return_error (task, error);
+  g_object_unref (task);
+}
+
 /* An error object's message, or the text itself (shortened). */
 static char *
 error_message_of (const char *text)
@@ -612,16 +631,7 @@ sent (GObject      *source,
 
   if (in == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          GError *e = g_error_new (SQUINT_REMOTE_ERROR, SQUINT_REMOTE_ERROR_NETWORK, "Could not reach %s: %s",
-                                   ask->self->url, error->message);
-
-          g_clear_error (&error);
-          error = e;
-        }
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      fail_unreachable (task, error);
       return;
     }
   ask->status = soup_message_get_status (msg);
@@ -676,16 +686,7 @@ got_models (GObject      *source,
 
   if (body == NULL)
     {
-      if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          GError *e = g_error_new (SQUINT_REMOTE_ERROR, SQUINT_REMOTE_ERROR_NETWORK, "Could not reach %s: %s",
-                                   ask->self->url, error->message);
-
-          g_clear_error (&error);
-          error = e;
-        }
-      g_task_return_error (task, error);
-      g_object_unref (task);
+      fail_unreachable (task, error);
       return;
     }
   if (soup_message_get_status (msg) != 200)
