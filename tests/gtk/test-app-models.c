@@ -258,6 +258,22 @@ test_not_found (void)
 
 /* ---- the compute device ---- */
 
+static char *loading_description;   /* the loading page's text when a load began */
+
+static void
+on_engine_state (SquintEngine  *engine,
+                 GParamSpec    *pspec,
+                 AdwStatusPage *page)
+{
+  /* the window's own handler ran first: the page is up to date */
+  if (squint_engine_get_state (engine) == SQUINT_ENGINE_LOADING)
+    {
+      g_free (loading_description);
+      loading_description = g_strdup (adw_status_page_get_description (page));
+      g_test_message ("loading on %s: %s", squint_engine_get_backend (engine), loading_description);
+    }
+}
+
 static void
 backend_body (SquintApplication *app)
 {
@@ -279,6 +295,8 @@ backend_body (SquintApplication *app)
 
   /* "GPU (OpenCL)" with no usable device: loaded again, on the CPU, and said so */
   handler = g_log_set_handler ("squint-application", G_LOG_LEVEL_MESSAGE, on_message, NULL);
+  g_signal_connect (engine, "notify::state", G_CALLBACK (on_engine_state),
+                    child (find_toplevel (SQUINT_TYPE_WINDOW), SQUINT_TYPE_WINDOW, "loading_page"));
   adw_combo_row_set_selected (row, 2);
   backend = g_settings_get_string (settings, "backend");
   g_assert_cmpstr (backend, ==, "opencl");
@@ -289,6 +307,10 @@ backend_body (SquintApplication *app)
   g_assert_cmpint (squint_engine_get_state (engine), ==, SQUINT_ENGINE_READY);
   g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
   g_assert_nonnull (squint_engine_get_fallback_reason (engine));
+  /* the load on the GPU said it prepares the GPU */
+  g_assert_nonnull (loading_description);
+  g_assert_true (g_str_has_prefix (loading_description, "Preparing the GPU"));
+  g_clear_pointer (&loading_description, g_free);
 
   /* back to the CPU: loaded again, no complaint */
   g_clear_pointer (&last_message, g_free);
@@ -299,6 +321,9 @@ backend_body (SquintApplication *app)
   g_assert_cmpstr (squint_engine_get_device (engine), ==, "cpu");
   test_spin (100);
   g_assert_null (last_message);
+  g_assert_true (loading_description == NULL || loading_description[0] == '\0');   /* a CPU load: nothing about a GPU */
+  g_clear_pointer (&loading_description, g_free);
+  g_signal_handlers_disconnect_matched (engine, G_SIGNAL_MATCH_FUNC, 0, 0, NULL, on_engine_state, NULL);
   g_log_remove_handler ("squint-application", handler);
   gtk_window_close (prefs);
 }

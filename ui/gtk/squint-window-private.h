@@ -29,6 +29,7 @@ struct _SquintWindow
   GtkWidget            *savings_chart;
   GtkStack             *main_stack;
   AdwStatusPage        *failed_page;
+  AdwStatusPage        *loading_page;
   GtkProgressBar       *loading_progress;
   GtkProgressBar       *inline_progress;
   GtkScrolledWindow    *message_scroller;

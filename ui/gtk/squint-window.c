@@ -60,6 +60,15 @@ squint_window_update_view (SquintWindow *self)
   gtk_stack_set_visible_child_name (self->main_stack, page);
   gtk_widget_set_visible (GTK_WIDGET (self->inline_progress), has_messages && state == SQUINT_ENGINE_LOADING);
   adw_status_page_set_description (self->failed_page, squint_engine_get_error (self->engine));
+  /* OpenCL compiles its programs (and CLBlast's GEMM kernels) while the
+   * model loads: the first start on a device takes a while, later ones
+   * reuse the cached binaries */
+  adw_status_page_set_description (self->loading_page,
+                                   state == SQUINT_ENGINE_LOADING &&
+                                   g_strcmp0 (squint_engine_get_backend (self->engine), "cpu") != 0
+                                   ? _("Preparing the GPU… The first start on a device compiles its programs; "
+                                       "later starts reuse them.")
+                                   : NULL);
   squint_window_update_actions (self);
 }
 
@@ -467,6 +476,7 @@ squint_window_class_init (SquintWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, SquintWindow, main_stack);
   gtk_widget_class_bind_template_child (widget_class, SquintWindow, failed_page);
   gtk_widget_class_bind_template_child (widget_class, SquintWindow, loading_progress);
+  gtk_widget_class_bind_template_child (widget_class, SquintWindow, loading_page);
   gtk_widget_class_bind_template_child (widget_class, SquintWindow, inline_progress);
   gtk_widget_class_bind_template_child (widget_class, SquintWindow, message_scroller);
   gtk_widget_class_bind_template_child (widget_class, SquintWindow, message_list);
