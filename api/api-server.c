@@ -716,7 +716,7 @@ health_handler (SoupServer        *server,
   SquintApiServer *srv = data;
   guint waiting;
   gboolean running;
-  guint64 served, rejected;
+  guint64 served;
 
   /* no key needed: load balancers probe this */
   if (g_strcmp0 (soup_server_message_get_method (msg), SOUP_METHOD_GET) != 0)
@@ -726,11 +726,11 @@ health_handler (SoupServer        *server,
       send_error (msg, error, NULL);
       return;
     }
-  squint_generator_counts (srv->gen, &waiting, &running, &served, &rejected);
+  squint_generator_counts (srv->gen, &waiting, &running, &served);
   send_json (msg, SOUP_STATUS_OK,
              g_strdup_printf ("{\"status\": \"ok\", \"model\": \"%s\", \"running\": %s, \"waiting\": %u, "
                               "\"served\": %" G_GUINT64_FORMAT ", \"rejected\": %" G_GUINT64_FORMAT "}",
-                              srv->model_id, running ? "true" : "false", waiting, served, rejected + srv->n_rejected));
+                              srv->model_id, running ? "true" : "false", waiting, served, srv->n_rejected));
 }
 
 static void
@@ -742,7 +742,7 @@ default_handler (SoupServer        *server,
 {
   g_autoptr(GError) error = g_error_new (SQUINT_API_ERROR, SQUINT_API_ERROR_NOT_FOUND, "No such endpoint: %s", path);
 
-  send_json (msg, SOUP_STATUS_NOT_FOUND, squint_api_error_json (error, NULL));
+  send_error (msg, error, NULL);
 }
 
 /* Before the body is read: refuse what is too large to hold. */

@@ -21,7 +21,7 @@ struct _SquintGenerator
   GQueue         waiting;     /* of Job* */
   gboolean       running;
   gboolean       stopping;
-  guint64        served, rejected;
+  guint64        served;
 };
 
 typedef struct
@@ -684,7 +684,6 @@ squint_generator_submit (SquintGenerator                 *self,
     {
       guint n = g_queue_get_length (&self->waiting);
 
-      self->rejected++;
       g_mutex_unlock (&self->lock);
       g_set_error (error, SQUINT_API_ERROR, SQUINT_API_ERROR_BUSY,
                    "The server is busy: %u requests are waiting for the model; try again later", n);
@@ -709,8 +708,7 @@ void
 squint_generator_counts (SquintGenerator *self,
                          guint           *waiting,
                          gboolean        *running,
-                         guint64         *served,
-                         guint64         *rejected)
+                         guint64         *served)
 {
   g_mutex_lock (&self->lock);
   if (waiting)
@@ -719,7 +717,5 @@ squint_generator_counts (SquintGenerator *self,
     *running = self->running;
   if (served)
     *served = self->served;
-  if (rejected)
-    *rejected = self->rejected;
   g_mutex_unlock (&self->lock);
 }

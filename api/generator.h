@@ -74,12 +74,12 @@ gboolean         squint_generator_submit (SquintGenerator                 *self,
                                           GCancellable                    *cancellable,
                                           GError                         **error);
 
-/* Jobs waiting and running now, and served/rejected so far. */
+/* Jobs waiting and running now, and answered so far (refusals are counted
+ * by the server, which turns them into 429s). */
 void             squint_generator_counts (SquintGenerator *self,
                                           guint           *waiting,
                                           gboolean        *running,
-                                          guint64         *served,
-                                          guint64         *rejected);
+                                          guint64         *served);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (SquintGenerator, squint_generator_free)
 
