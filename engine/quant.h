@@ -129,11 +129,23 @@ typedef float (*sq_vec_dot_fn)(int64_t n, const void *w, const void *x);
 /* Expands n elements of the row x into floats. */
 typedef void (*sq_dequant_fn)(const void *x, float *y, int64_t n);
 
+/* An activation row already in vec_dot type, rearranged once for a kernel
+ * that multiplies it with many weight rows (decode: one row, thousands of
+ * weight rows).  prepared_size gives the bytes of a prepared row of n. */
+typedef size_t (*sq_prepared_size_fn)(int64_t n);
+typedef void (*sq_prepare_fn)(const void *x, void *prepared, int64_t n);
+
 typedef struct {
     const char    *name;                       /* "scalar", "avx2", "avx512" */
     sq_quantize_fn quantize[SQ_TYPE_COUNT];    /* by destination type */
     sq_vec_dot_fn  vec_dot[SQ_TYPE_COUNT];     /* by weight type */
     sq_dequant_fn  dequantize[SQ_TYPE_COUNT];  /* by source type */
+    /* Optional, by weight type: prepare the activation row, then
+     * vec_dot_prepared(n, w, prepared) equals vec_dot(n, w, x) up to float
+     * summation order. */
+    sq_prepared_size_fn prepared_size[SQ_TYPE_COUNT];
+    sq_prepare_fn       prepare[SQ_TYPE_COUNT];
+    sq_vec_dot_fn       vec_dot_prepared[SQ_TYPE_COUNT];
 } sq_quant_kernels;                            /* NULL entries: unsupported */
 
 typedef enum {

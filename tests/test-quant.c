@@ -762,6 +762,15 @@ check_dot(const type_desc *td, int64_t n, rng *r)
         const float v = k->vec_dot[wt](n, w, xq);
         ok(fabs((double)v - (double)ref) <= tol, "%s %s dot n=%" PRId64 ": %.9g vs scalar %.9g (tol %.3g)",
            k->name, tname(wt), n, (double)v, (double)ref, tol);
+        if (k->prepare[wt]) {
+            void *p = xmalloc(k->prepared_size[wt](n));
+            k->prepare[wt](xq, p, n);
+            const float vp = k->vec_dot_prepared[wt](n, w, p);
+            ok(fabs((double)vp - (double)ref) <= tol,
+               "%s %s dot, prepared activations, n=%" PRId64 ": %.9g vs scalar %.9g (tol %.3g)", k->name,
+               tname(wt), n, (double)vp, (double)ref, tol);
+            free(p);
+        }
     }
     free(w);
     free(xq);

@@ -160,8 +160,7 @@ scratch(cpu_backend *cb, size_t size)
 /* ---- matmul ---- */
 
 typedef struct {
-    const cpu_backend *cb;
-    sq_type            wtype;
+    sq_vec_dot_fn      dot;
     const uint8_t     *w;        /* n_out rows of w_row bytes */
     size_t             w_row;
     const uint8_t     *xq;       /* n_rows rows of x_row bytes, in vec_dot type */
@@ -196,7 +195,7 @@ matmul_rows(void *ctx, int64_t first, int64_t last, int thread)
 {
     (void)thread;
     const matmul_job *j = ctx;
-    sq_vec_dot_fn dot = j->cb->k->vec_dot[j->wtype];
+    sq_vec_dot_fn dot = j->dot;
     for (int64_t r = 0; r < j->n_rows; r++) {
         const uint8_t *xr = j->xq + (size_t)r * j->x_row;
         float *yr = j->y + r * j->n_out;
@@ -335,6 +334,19 @@ matmul_gemm(cpu_backend *cb, const sq_mat *w, const sq_mat *x, const sq_mat *bia
     return SQ_OK;
 }
 
+/* Rearranges the quantized activation rows for the weight type's prepared
+ * kernel (quant.h) into `out`. */
+static void
+prepare_rows(const cpu_backend *cb, sq_type wt, matmul_job *j, int64_t n_rows, uint8_t *out)
+{
+    size_t p_row = cb->k->prepared_size[wt](j->n_in);
+    for (int64_t r = 0; r < n_rows; r++)
+        cb->k->prepare[wt](j->xq + (size_t)r * j->x_row, out + (size_t)r * p_row, j->n_in);
+    j->xq = out;
+    j->x_row = p_row;
+    j->dot = cb->k->vec_dot_prepared[wt];
+}
+
 static sq_status
 cpu_matmul(sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias, sq_mat *y, sq_error *err)
 {
@@ -353,7 +365,7 @@ cpu_matmul(sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias,
         return matmul_gemm(cb, w, x, bias, y, vt, err);
 
     matmul_job j = {
-        .cb = cb, .wtype = w->type, .w = mat_ptr(w), .w_row = sq_type_row_size(w->type, w->cols),
+        .dot = dot, .w = mat_ptr(w), .w_row = sq_type_row_size(w->type, w->cols),
         .bias = bias ? mat_ptr(bias) : NULL, .y = mat_ptr(y),
         .n_in = w->cols, .n_out = w->rows, .n_rows = x->rows,
     };
@@ -362,12 +374,17 @@ cpu_matmul(sq_backend *be, const sq_mat *w, const sq_mat *x, const sq_mat *bias,
         j.x_row = (size_t)x->cols * sizeof(float);
     } else {
         j.x_row = sq_type_row_size(vt, x->cols);
-        uint8_t *xq = scratch(cb, j.x_row * (size_t)x->rows);
+        bool prepared = cb->k->prepare[w->type] != NULL;
+        size_t q_bytes = (j.x_row * (size_t)x->rows + 63) & ~(size_t)63;
+        size_t p_bytes = prepared ? cb->k->prepared_size[w->type](x->cols) * (size_t)x->rows : 0;
+        uint8_t *xq = scratch(cb, q_bytes + p_bytes);
         if (!xq)
             return sq_error_set(err, SQ_ERR_NOMEM, "out of memory for quantized activations");
         quantize_job q = { cb->k->quantize[vt], mat_ptr(x), xq, j.x_row, x->cols };
         sq_pool_run(cb->pool, quantize_rows, &q, x->rows, 1);
         j.xq = xq;
+        if (prepared)
+            prepare_rows(cb, w->type, &j, x->rows, xq + q_bytes);
     }
     /* at least ~64 KiB of weights per chunk: smaller jobs cost more to
      * hand out than to run */
