@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The built-in demo model, shipped in assets/, through squint-cli with no -m
 # (the default model): one sample it answers from the half-size image, one it
-# answers after zooming in (assets/samples/{direct,zoom}.{png,txt,answer}).
-#   demo-model.sh SQUINT_CLI ASSETS_DIR
+# answers after zooming in (assets/samples/{direct,zoom}.{png,txt,answer});
+# then the engine against PyTorch: the greedy token ids tools/demo/check.py
+# recorded from the training code's own model for a few held-out questions
+# (CHECK_DIR/cases.jsonl) must come out of the engine unchanged.
+#   demo-model.sh SQUINT_CLI ASSETS_DIR CHECK_DIR
 set -u
-cli=$1 assets=$2
+cli=$1 assets=$2 checks=$3
 n=0 failed=0
 ok() { n=$((n+1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else failed=$((failed+1)); echo "not ok $n - $2"; fi; }
 for f in squint-demo-text.gguf squint-demo-mmproj.gguf; do
@@ -27,5 +30,21 @@ PY
 }
 check direct 0
 check zoom 1
+while IFS= read -r case; do
+  img=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["image"])' "$case")
+  q=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["question"])' "$case")
+  pol=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["policy"])' "$case")
+  np=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["n_predict"])' "$case")
+  out=$(SQUINT_DEMO_DIR="$assets" "$cli" run --image "$checks/$img" -p "$q" --policy "$pol" --json -q --kv-f32 \
+        -t 1 -n "$np" 2>/dev/null | tail -1)
+  python3 - "$out" "$case" <<'PY'
+import json, sys
+got, want = json.loads(sys.argv[1]).get("generated_ids"), json.loads(sys.argv[2])["ids"]
+if got != want:
+    print(f"# engine {got}\n# torch  {want}")
+sys.exit(0 if got == want else 1)
+PY
+  ok $? "engine = PyTorch, greedy ids: $img '$q' ($pol)"
+done < "$checks/cases.jsonl"
 echo "1..$n"
 [ "$failed" = 0 ]

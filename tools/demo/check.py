@@ -8,6 +8,12 @@ Exports the model (F16) to a temp prefix, then for n held-out samples runs
 greedy decoding of the same protocol (both passes when the model zooms), with
 the matrices rounded to F16 as in the files.  Prints the last-prompt-position
 logits difference and whether the generated token ids are identical.
+
+    /usr/bin/python3 tools/demo/check.py --shipped --n 6 --write tests/data/demo-check
+
+checks the shipped F16 pair (assets/squint-demo-*.gguf) instead of an export
+and writes each case — image, question, policy and PyTorch's greedy ids — to
+the folder, where tests/demo-model.sh replays them through the engine.
 """
 import argparse
 import json
@@ -95,6 +101,8 @@ def main():
     ap.add_argument("--seed", type=int, default=4242, help="world seed of the samples")
     ap.add_argument("--cli", default=os.path.join(ROOT, "build", "ui", "term", "squint-cli"))
     ap.add_argument("--exporter", default=os.path.join(ROOT, "build", "tools", "squint-demo-export"))
+    ap.add_argument("--shipped", action="store_true", help="check assets/squint-demo-{text,mmproj}.gguf")
+    ap.add_argument("--write", metavar="DIR", help="save the cases and PyTorch's ids (cases.jsonl + PNGs)")
     a = ap.parse_args()
     torch.set_num_threads(1)
     if a.random is not None:
@@ -105,14 +113,20 @@ def main():
         m, step = load(a.ckpt)
     round_f16(m)
     tmp = tempfile.mkdtemp(prefix="squint-demo-check-")
-    prefix = os.path.join(tmp, "m")
-    export(m, prefix, "f16", a.exporter, step)
+    if a.shipped:
+        prefix = os.path.join(ROOT, "assets", "squint-demo")
+    else:
+        prefix = os.path.join(tmp, "m")
+        export(m, prefix, "f16", a.exporter, step)
+    cases = []
     pr = Prompts(Vocab())
     w = world.World(a.seed)
     same = 0
     for i in range(a.n):
         s = w.sample(i, kind="abc"[i % 3])
-        png = os.path.join(tmp, f"{i}.png")
+        png = os.path.join(a.write if a.write else tmp, f"{i}.png")
+        if a.write:
+            os.makedirs(a.write, exist_ok=True)
         s["image"].save(png)
         lg = os.path.join(tmp, f"{i}.logits")
         r = subprocess.run([a.cli, "run", "-m", prefix + "-text.gguf", "--mmproj", prefix + "-mmproj.gguf",
@@ -131,6 +145,8 @@ def main():
         d = float(np.abs(e - logits.numpy()).max()) if e.size == logits.numel() else float("nan")
         ok = eng == ids
         same += ok
+        cases.append({"image": f"{i}.png", "question": s["question"], "policy": a.policy,
+                      "n_predict": a.n_predict, "ids": ids})
         print(f"[{i}] kind {s['kind']} zoom_requested={js.get('zoom_requested')} logits max|diff| {d:.2e} "
               f"(range {float(logits.max() - logits.min()):.2f}), argmax engine {int(np.argmax(e))} torch "
               f"{int(torch.argmax(logits))}; tokens {'IDENTICAL' if ok else 'DIFFER'} ({len(eng)} vs {len(ids)})")
@@ -140,6 +156,12 @@ def main():
         print("   engine text:", repr(js.get("reply", pr.v.decode(eng)))[:300])
         print("   torch  text:", repr(pr.v.decode(ids))[:300])
     print(f"{same}/{a.n} identical greedy token sequences")
+    if a.write:
+        with open(os.path.join(a.write, "cases.jsonl"), "w") as f:
+            for c in cases:
+                f.write(json.dumps(c) + "\n")
+        print(f"wrote {len(cases)} cases to {a.write}")
+    sys.exit(0 if same == a.n else 1)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
     nohup nice -n 5 /usr/bin/python3 tools/demo/train.py --steps 7000 &
 
-Each step draws `--batch` samples (World(seed).sample(step * batch + b): the
+Each step draws `--batch` samples (World(seed).sample(step * batch + b), of
+kinds drawn from the CURRICULUM's mix for that step: the
 data stream is a pure function of the seed and the step, so a resumed run
 sees exactly what an uninterrupted one would).  A batch is either all
 VisionThink (the adaptive prompt: half-size image, and for zoom samples the
@@ -16,7 +17,10 @@ Checkpoint (every --save-every steps and at the end, atomically):
 assets/demo-train/ckpt.pt with the fp32 weights, AdamW's moments stored in
 8 bits (blockwise; the second moment as ceil-rounded sqrt so it is never
 under-estimated) and the step.  log.jsonl next to it gets one line per
---log-every steps: step, loss, samples/s, lr.
+--log-every steps: step, loss, samples/s, lr; and every --probe-every steps
+the validation loss of 32 samples of the current mix with their own images
+and with another sample's, VisionThink format and plain (probe_own_other:
+the two must part).
 """
 import argparse
 import json
@@ -194,6 +198,54 @@ def save(path, model, opt, step, args):
     os.replace(tmp, path)
 
 
+# The curriculum: (first step, fraction of plain full-resolution batches,
+# mix of kinds).  A fresh decoder ignores the image on the full world (it
+# answers from priors; 1790 steps never changed that) but learns to look
+# within ~100 steps on one shape alone, asked its colour in the plain
+# template (curriculum-probe.py) — and not in 200 steps when that came
+# mostly in the VisionThink format with colour and shape questions.  So
+# training starts exactly there and widens: the VisionThink format, shapes
+# and titles (kind a), then the labels (b, c).
+CURRICULUM = [
+    (0, 1.0, {"oc": 1.0}),
+    (150, 0.5, {"o": 1.0}),
+    (300, 0.3, {"o": 0.2, "a": 0.8}),
+    (600, 0.2, {"o": 0.05, "a": 0.37, "b": 0.33, "c": 0.25}),
+]
+
+
+def stage_at(step):
+    stage = CURRICULUM[0]
+    for st in CURRICULUM:
+        if step >= st[0]:
+            stage = st
+    return stage
+
+
+def mix_at(step):
+    return stage_at(step)[2]
+
+
+def batch_kinds(step, a):
+    """The kinds of one step's samples: a pure function of (seed, step)."""
+    mix = mix_at(step if a.curriculum else 10**9)
+    r = random.Random(a.seed * 104729 + step)
+    return r.choices(list(mix), weights=list(mix.values()), k=a.batch)
+
+
+@torch.no_grad()
+def probe(model, pr, val):
+    """Validation losses with each sample's own image and with another's, in
+    the VisionThink format and in the plain one: a model that ignores the
+    image scores both alike."""
+    rotated = [dict(s, image=t["image"]) for s, t in zip(val, val[1:] + val[:1])]
+    out = {}
+    for name, full in (("adaptive", False), ("full", True)):
+        out[name] = (round(batch_loss(model, pr, val, full)[0].item(), 4),
+                     round(batch_loss(model, pr, rotated, full)[0].item(), 4))
+    return out
+
+
 def lr_at(step, a):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
@@ -210,10 +262,13 @@ def main():
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=200)
     ap.add_argument("--wd", type=float, default=0.01)
-    ap.add_argument("--full-frac", type=float, default=0.2)
+    ap.add_argument("--full-frac", type=float, default=0.2, help="without --no-curriculum: the stage's")
+    ap.add_argument("--no-curriculum", dest="curriculum", action="store_false",
+                    help="the last stage's mix from the first step")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--save-every", type=int, default=100)
     ap.add_argument("--log-every", type=int, default=10)
+    ap.add_argument("--probe-every", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     a = ap.parse_args()
@@ -241,14 +296,17 @@ def main():
     print(f"{n_params(model)} parameters; prefix {len(pr.adaptive_prefix)} tokens (adaptive), "
           f"{len(pr.full_prefix)} (full)", flush=True)
     w = world.World(a.seed)
+    pw = world.World(a.seed + 500)   # probe samples: not in the training stream
     t0, seen, acc_loss, acc_n = time.time(), 0, 0.0, 0
     step = start
     end = a.steps if not a.stop_after else min(a.steps, start + a.stop_after)
     while step < end:
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
-        full_mode = random.Random(a.seed * 7777 + step).random() < a.full_frac
-        samples = [w.sample(step * a.batch + b) for b in range(a.batch)]
+        full_frac = stage_at(step)[1] if a.curriculum else a.full_frac
+        full_mode = random.Random(a.seed * 7777 + step).random() < full_frac
+        kinds = batch_kinds(step, a)
+        samples = [w.sample(step * a.batch + b, kind=k) for b, k in enumerate(kinds)]
         loss, _ = batch_loss(model, pr, samples, full_mode)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -267,6 +325,15 @@ def main():
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")
             t0, seen, acc_loss, acc_n = time.time(), 0, 0.0, 0
+        if step % a.probe_every == 0:
+            mix = mix_at(step - 1)
+            vr = random.Random(99)
+            val = [pw.sample(i, kind=vr.choices(list(mix), weights=list(mix.values()))[0]) for i in range(32)]
+            rec = {"step": step, "probe_own_other": probe(model, pr, val)}
+            print(json.dumps(rec), flush=True)
+            with open(log_path, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            t0 = time.time()
         if step % a.save_every == 0 or step == end:
             save(a.ckpt, model, opt, step, a)
     print(f"done at step {step}; checkpoint {a.ckpt} ({os.path.getsize(a.ckpt) / 1e6:.1f} MB)", flush=True)

@@ -10,7 +10,9 @@ Question kinds (sample["kind"]):
   a  answerable at low resolution: the colour of a shape, how many shapes of
      a type, whether a shape is left or right, the (large) title;
   b  the label in SMALL text: the model must call resize_image first;
-  c  the label in LARGE text: the same question as b, answered directly.
+  c  the label in LARGE text: the same question as b, answered directly;
+  o  (training only, the curriculum's first stages) one big shape alone,
+     its colour or its shape asked ("oc": its colour only).
 
 Replies follow the VisionThink protocol (visionthink-protocol.md).  The
 protocol texts are read from engine/prompts/*.txt, byte for byte what the
@@ -61,7 +63,7 @@ WORDS = ["apple", "river", "stone", "cloud", "tiger", "house", "light", "green",
 TITLES = ["Home", "News", "Shop", "Mail", "Maps", "Docs", "Help", "Games", "Notes", "Photos", "Music", "Store"]
 BACKGROUNDS = [(250, 250, 250), (240, 240, 235), (230, 236, 244), (245, 238, 225), (236, 244, 236)]
 
-SMALL_FONT = (9, 11)    # px: illegible at half size (4-5 px), legible at full
+SMALL_FONT = (10, 12)   # px: illegible at half size (5-6 px), legible at full
 LARGE_FONT = (22, 28)   # px: legible at half size (11-14 px)
 
 KIND_WEIGHTS = {"a": 0.45, "b": 0.30, "c": 0.25}
@@ -119,6 +121,16 @@ def _overlaps(box, boxes, pad=4):
     return False
 
 
+def _draw_shape(d, shape, box, color):
+    x0, y0, x1, y1 = box
+    if shape == "circle":
+        d.ellipse(box, fill=color)
+    elif shape == "square":
+        d.rectangle(box, fill=color)
+    else:
+        d.polygon([(x0 + (x1 - x0) / 2, y0), (x1, y1), (x0, y1)], fill=color)
+
+
 class World:
     def __init__(self, seed=0, kind_weights=None):
         self.seed = seed
@@ -129,6 +141,8 @@ class World:
 
     def sample(self, index, kind=None):
         r = self.rng(index)
+        if kind in ("o", "oc"):
+            return self._one_shape(r, index, colour_only=kind == "oc")
         if kind is None:
             kinds = list(self.kind_weights)
             kind = r.choices(kinds, weights=[self.kind_weights[k] for k in kinds])[0]
@@ -154,7 +168,7 @@ class World:
         # the label: a word or a number, small or large
         small = kind == "b" or (kind == "a" and r.random() < 0.5)
         is_number = r.random() < 0.5
-        text = str(r.randint(10, 999)) if is_number else r.choice(WORDS)
+        text = str(r.randint(10, 99)) if is_number else r.choice(WORDS)
         fs = r.randint(*(SMALL_FONT if small else LARGE_FONT))
         f = font(fs)
         tw = int(d.textlength(text, font=f))
@@ -185,13 +199,7 @@ class World:
                 continue
             boxes.append(box)
             shapes.append((sh, col, box))
-            c = COLORS[col]
-            if sh == "circle":
-                d.ellipse(box, fill=c)
-            elif sh == "square":
-                d.rectangle(box, fill=c)
-            else:
-                d.polygon([(x0 + s / 2, y0), (x0 + s, y0 + s), (x0, y0 + s)], fill=c)
+            _draw_shape(d, sh, box, COLORS[col])
 
         # the question
         if kind == "a":
@@ -216,6 +224,24 @@ class World:
         return {"index": index, "kind": kind, "image": img, "question": question, "answer": answer,
                 "replies": replies, "full_reply": full_reply, "zoom": zoom, "small_label": small,
                 "label": text}
+
+    def _one_shape(self, r, index, colour_only=False):
+        """The curriculum's first stage (train.py): one big shape on a plain
+        canvas and a question about it that any of its visual tokens answers.
+        A fresh decoder learns to look at the image on this within ~100 steps,
+        where it never did on the full world (README, Status)."""
+        img = Image.new("RGB", (SIZE, SIZE), r.choice(BACKGROUNDS))
+        d = ImageDraw.Draw(img)
+        col, sh, s = r.choice(list(COLORS)), r.choice(SHAPES), r.randint(40, 90)
+        x0, y0 = r.randint(4, SIZE - s - 4), r.randint(4, SIZE - s - 4)
+        _draw_shape(d, sh, (x0, y0, x0 + s, y0 + s), COLORS[col])
+        if colour_only or r.random() < 0.5:
+            question, answer, think = "What color is the shape?", col, f"The {sh} is {col}."
+        else:
+            question, answer, think = "What shape is it?", sh, f"It is a {col} {sh}."
+        reply = f"<think>{think}</think><answer>{answer}</answer>"
+        return {"index": index, "kind": "o", "image": img, "question": question, "answer": answer,
+                "replies": [reply], "full_reply": reply, "zoom": False, "small_label": False, "label": ""}
 
     def _low_question(self, r, shapes, has_title, title):
         options = ["color", "count", "side"] + (["title"] if has_title else [])
