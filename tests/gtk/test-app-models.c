@@ -8,7 +8,6 @@
  * SPDX-License-Identifier: MIT
  */
 #include <adwaita.h>
-#include <locale.h>
 #include <string.h>
 
 #include "squint-application.h"
@@ -20,68 +19,7 @@
 #include "test-model-server.h"
 #endif
 
-#define APP_SCHEMA "io.github.squint.Squint"
-
-typedef void (*AppBody) (SquintApplication *app);
-
 static char *last_message;
-
-static void
-configure (void)
-{
-  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
-  g_autoptr(GSettingsSchema) schema = NULL;
-  g_auto(GStrv) keys = NULL;
-  g_autofree char *text = tiny_text_model ();
-  g_autofree char *mmproj = tiny_mmproj ();
-
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  keys = g_settings_schema_list_keys (schema);
-  for (guint i = 0; keys[i]; i++)
-    g_settings_reset (settings, keys[i]);
-  g_settings_set_string (settings, "model-path", text);
-  g_settings_set_string (settings, "mmproj-path", mmproj);
-  g_settings_set_int (settings, "threads", 1);
-}
-
-static void
-on_activate (GApplication *app,
-             gpointer      body)
-{
-  GList *windows;
-
-  ((AppBody)body) (SQUINT_APPLICATION (app));
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
-    gtk_window_destroy (windows->data);
-  g_application_quit (app);
-}
-
-static void
-run_app (AppBody body)
-{
-  SquintApplication *app = squint_application_new ();
-
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate), body);
-  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
-  g_assert_finalize_object (app);
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
-
-  g_object_ref (toplevels);
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return w;
-    }
-  return NULL;
-}
 
 static gpointer
 child (gpointer    widget,
@@ -92,16 +30,6 @@ child (gpointer    widget,
 
   g_assert_nonnull (object);
   return object;
-}
-
-static void
-on_message (const char     *domain,
-            GLogLevelFlags  level,
-            const char     *message,
-            gpointer        data)
-{
-  g_free (last_message);
-  last_message = g_strdup (message);
 }
 
 static void
@@ -213,8 +141,8 @@ download_body (SquintApplication *app)
 static void
 test_download (void)
 {
-  configure ();
-  run_app (download_body);
+  test_configure_app ();
+  test_run_app (download_body);
 }
 
 static void
@@ -251,8 +179,8 @@ not_found_body (SquintApplication *app)
 static void
 test_not_found (void)
 {
-  configure ();
-  run_app (not_found_body);
+  test_configure_app ();
+  test_run_app (not_found_body);
 }
 #endif
 
@@ -294,7 +222,7 @@ backend_body (SquintApplication *app)
   g_assert_cmpuint (adw_combo_row_get_selected (row), ==, 0);
 
   /* "GPU (OpenCL)" with no usable device: loaded again, on the CPU, and said so */
-  handler = g_log_set_handler ("squint-application", G_LOG_LEVEL_MESSAGE, on_message, NULL);
+  handler = g_log_set_handler ("squint-application", G_LOG_LEVEL_MESSAGE, test_keep_message, &last_message);
   g_signal_connect (engine, "notify::state", G_CALLBACK (on_engine_state),
                     child (find_toplevel (SQUINT_TYPE_WINDOW), SQUINT_TYPE_WINDOW, "loading_page"));
   adw_combo_row_set_selected (row, 2);
@@ -333,8 +261,8 @@ test_backend (void)
 {
   /* read by the worker while loading: set before the app starts */
   g_setenv ("SQUINT_DEVICE", "no-such-device", TRUE);
-  configure ();
-  run_app (backend_body);
+  test_configure_app ();
+  test_run_app (backend_body);
   g_unsetenv ("SQUINT_DEVICE");
   g_clear_pointer (&last_message, g_free);
 }
@@ -343,25 +271,13 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *root = g_dir_make_tmp ("squint-test-app-models-XXXXXX", NULL);
+  g_autofree char *root = test_isolate_user_dirs ("squint-test-app-models-XXXXXX");
   int ret;
 
-  g_assert_nonnull (root);
-  for (guint i = 0; i < 4; i++)
-    {
-      static const char *vars[] = { "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (root, vars[i], NULL);
-
-      g_setenv (vars[i], dir, TRUE);
-    }
   /* GIO's desktop proxy resolver reads GNOME's settings, whose schemas are
    * not among the test's */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
-  g_setenv ("GTK_A11Y", "test", TRUE);
-  setlocale (LC_ALL, "C.UTF-8");
-  g_test_init (&argc, &argv, NULL);
-  gtk_init ();
-  adw_init ();
+  test_init_app (&argc, &argv);
 
 #ifdef SQUINT_HAVE_API
   model_server_start ();

@@ -8,7 +8,6 @@
  */
 #include <adwaita.h>
 #include <libsoup/soup.h>
-#include <locale.h>
 #include <string.h>
 
 #include "squint-application.h"
@@ -16,85 +15,7 @@
 #include "squint-window.h"
 #include "test-common.h"
 
-#define APP_SCHEMA "io.github.squint.Squint"
-
-typedef void (*AppBody) (SquintApplication *app);
-
-static void
-configure (void)
-{
-  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
-  g_autoptr(GSettingsSchema) schema = NULL;
-  g_auto(GStrv) keys = NULL;
-  g_autofree char *text = tiny_text_model ();
-  g_autofree char *mmproj = tiny_mmproj ();
-
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  keys = g_settings_schema_list_keys (schema);
-  for (guint i = 0; keys[i]; i++)
-    g_settings_reset (settings, keys[i]);
-  g_settings_set_string (settings, "model-path", text);
-  g_settings_set_string (settings, "mmproj-path", mmproj);
-  g_settings_set_int (settings, "threads", 1);
-}
-
-static void
-on_activate (GApplication *app,
-             gpointer      body)
-{
-  GList *windows;
-
-  ((AppBody)body) (SQUINT_APPLICATION (app));
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
-    gtk_window_destroy (windows->data);
-  g_application_quit (app);
-}
-
-static void
-run_app (AppBody body)
-{
-  SquintApplication *app = squint_application_new ();
-
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate), body);
-  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
-  g_assert_finalize_object (app);
-}
-
 /* ---- remote-url ---- */
-
-/* Depth first: the first widget of the type under root. */
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
-
-  g_object_ref (toplevels);
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return w;
-    }
-  return NULL;
-}
 
 static void
 remote_body (SquintApplication *app)
@@ -143,10 +64,10 @@ test_remote (void)
 {
   g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
 
-  configure ();
+  test_configure_app ();
   g_settings_set_string (settings, "remote-url", "http://127.0.0.1:9/v1");
   g_settings_set_string (settings, "remote-model", "visionthink");
-  run_app (remote_body);
+  test_run_app (remote_body);
 }
 
 /* ---- serve-http ---- */
@@ -174,16 +95,6 @@ listening (int port)
   g_autoptr(GSocketConnection) c = g_socket_client_connect_to_host (client, "127.0.0.1", (guint16)port, NULL, NULL);
 
   return c != NULL;
-}
-
-static void
-on_message (const char     *domain,
-            GLogLevelFlags  level,
-            const char     *message,
-            gpointer        data)
-{
-  g_free (last_message);
-  last_message = g_strdup (message);
 }
 
 static void
@@ -216,7 +127,7 @@ serve_body (SquintApplication *app)
   squatter = g_socket_service_new ();
   busy_port = free_port ();
   g_assert_true (g_socket_listener_add_inet_port (G_SOCKET_LISTENER (squatter), (guint16)busy_port, NULL, NULL));
-  handler = g_log_set_handler ("squint-application", G_LOG_LEVEL_MESSAGE, on_message, NULL);
+  handler = g_log_set_handler ("squint-application", G_LOG_LEVEL_MESSAGE, test_keep_message, &last_message);
   g_settings_set_int (settings, "serve-port", busy_port);
   g_settings_set_boolean (settings, "serve-http", TRUE);
   WAIT_UNTIL (last_message != NULL);
@@ -236,10 +147,10 @@ test_serve (void)
 {
   g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
 
-  configure ();
+  test_configure_app ();
   serve_port = free_port ();
   g_settings_set_int (settings, "serve-port", serve_port);
-  run_app (serve_body);
+  test_run_app (serve_body);
   /* the app has quit: so has the server */
   WAIT_UNTIL (!listening (serve_port));
   g_settings_reset (settings, "serve-http");
@@ -250,24 +161,12 @@ int
 main (int   argc,
       char *argv[])
 {
-  g_autofree char *root = g_dir_make_tmp ("squint-test-app-remote-XXXXXX", NULL);
+  g_autofree char *root = test_isolate_user_dirs ("squint-test-app-remote-XXXXXX");
 
-  g_assert_nonnull (root);
-  for (guint i = 0; i < 4; i++)
-    {
-      static const char *vars[] = { "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (root, vars[i], NULL);
-
-      g_setenv (vars[i], dir, TRUE);
-    }
   /* GIO's desktop proxy resolver reads GNOME's settings, whose schemas are
    * not among the test's */
   g_setenv ("GIO_USE_PROXY_RESOLVER", "dummy", TRUE);
-  g_setenv ("GTK_A11Y", "test", TRUE);
-  setlocale (LC_ALL, "C.UTF-8");
-  g_test_init (&argc, &argv, NULL);
-  gtk_init ();
-  adw_init ();
+  test_init_app (&argc, &argv);
 
   g_test_add_func ("/squint/app/remote", test_remote);
   g_test_add_func ("/squint/app/serve", test_serve);

@@ -52,86 +52,25 @@ load_tiny (void)
 }
 
 static void
-on_image (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  SquintImage **out = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *out = squint_image_load_finish (result, &error);
-  g_assert_no_error (error);
-}
-
-static SquintImage *
-load_image (const char *name)
-{
-  g_autofree char *path = test_data_path (name);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  SquintImage *image = NULL;
-
-  squint_image_load_file_async (file, NULL, NULL, on_image, &image);
-  WAIT_UNTIL (image != NULL);
-  return image;
-}
-
-typedef struct
-{
-  gboolean  done;
-  GError   *error;
-  GArray   *zoom_states;
-  guint     n_text;
-} AskState;
-
-static void
-on_asked (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  AskState *st = user_data;
-
-  squint_engine_ask_finish (SQUINT_ENGINE (object), result, &st->error);
-  st->done = TRUE;
-}
-
-static void
-on_zoom_state (SquintMessage *m,
-               GParamSpec    *pspec,
-               AskState      *st)
-{
-  SquintZoomState z = squint_message_get_zoom_state (m);
-
-  g_array_append_val (st->zoom_states, z);
-}
-
-static void
-on_text (SquintMessage *m,
-         GParamSpec    *pspec,
-         AskState      *st)
-{
-  st->n_text++;
-}
-
-static void
 test_zoom (void)
 {
   g_autoptr(SquintEngine) engine = load_tiny ();
-  g_autoptr(SquintImage) image = load_image ("tiny/images/img_448x336.png");
+  g_autoptr(SquintImage) image = test_load_image ("tiny/images/img_448x336.png", NULL);
   g_autoptr(SquintConversation) c = squint_conversation_new ("adaptive");
   g_autoptr(SquintMessage) reply = squint_message_new (SQUINT_ROLE_ASSISTANT, NULL);
   g_autoptr(GPtrArray) images = g_ptr_array_new ();
   SquintAskOptions opts = { "adaptive", 6, 0, 1, 2048 };
-  AskState st = { FALSE, NULL, g_array_new (FALSE, FALSE, sizeof (SquintZoomState)), 0 };
+  AskState st = { .zoom_states = g_array_new (FALSE, FALSE, sizeof (SquintZoomState)) };
   const SquintMessageStats *stats;
 
   g_object_set (engine, "forced-reply", TOOL_CALL, NULL);
   g_ptr_array_add (images, image);
   squint_message_set_subject (reply, image);
   squint_message_set_policy (reply, "adaptive");
-  g_signal_connect (reply, "notify::zoom-state", G_CALLBACK (on_zoom_state), &st);
-  g_signal_connect (reply, "notify::text", G_CALLBACK (on_text), &st);
+  g_signal_connect (reply, "notify::zoom-state", G_CALLBACK (test_on_zoom_state), &st);
+  g_signal_connect (reply, "notify::text", G_CALLBACK (test_on_text), &st);
 
-  squint_engine_ask_async (engine, c, "What does the small text say?", images, reply, &opts, NULL, on_asked, &st);
+  squint_engine_ask_async (engine, c, "What does the small text say?", images, reply, &opts, NULL, test_on_asked, &st);
   g_assert_true (squint_engine_get_busy (engine));
   WAIT_UNTIL (st.done);
   g_assert_no_error (st.error);
@@ -165,7 +104,7 @@ test_zoom (void)
 
     g_object_set (engine, "forced-reply", NULL, NULL);
     st.done = FALSE;
-    squint_engine_ask_async (engine, c, "And the colour?", NULL, reply2, &low, NULL, on_asked, &st);
+    squint_engine_ask_async (engine, c, "And the colour?", NULL, reply2, &low, NULL, test_on_asked, &st);
     WAIT_UNTIL (st.done);
     g_assert_no_error (st.error);
     g_assert_cmpint (squint_message_get_state (reply2), ==, SQUINT_MESSAGE_DONE);
@@ -195,11 +134,11 @@ test_stop (void)
   g_autoptr(SquintMessage) reply = squint_message_new (SQUINT_ROLE_ASSISTANT, NULL);
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   SquintAskOptions opts = { "full", 4000, 0.8, 0.95, 4096 };
-  AskState st = { FALSE, NULL, NULL, 0 };
+  AskState st = { 0 };
   g_autofree char *stopped_text = NULL;
 
   g_signal_connect (reply, "notify::text", G_CALLBACK (on_first_text), cancellable);
-  squint_engine_ask_async (engine, c, "Write a long story.", NULL, reply, &opts, cancellable, on_asked, &st);
+  squint_engine_ask_async (engine, c, "Write a long story.", NULL, reply, &opts, cancellable, test_on_asked, &st);
   WAIT_UNTIL (st.done);
   g_assert_error (st.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&st.error);
@@ -234,9 +173,9 @@ test_bad_model (void)
     g_autoptr(SquintConversation) c = squint_conversation_new ("adaptive");
     g_autoptr(SquintMessage) reply = squint_message_new (SQUINT_ROLE_ASSISTANT, NULL);
     SquintAskOptions opts = { "adaptive", 4, 0, 1, 1024 };
-    AskState st = { FALSE, NULL, NULL, 0 };
+    AskState st = { 0 };
 
-    squint_engine_ask_async (engine, c, "Hello?", NULL, reply, &opts, NULL, on_asked, &st);
+    squint_engine_ask_async (engine, c, "Hello?", NULL, reply, &opts, NULL, test_on_asked, &st);
     WAIT_UNTIL (st.done);
     g_assert_error (st.error, SQUINT_ERROR, SQUINT_ERROR_NO_MODEL);
     g_clear_error (&st.error);

@@ -144,16 +144,6 @@ listen_url (SoupServer *server)
 
 /* ---- asking ---- */
 
-typedef struct
-{
-  gboolean  done;
-  GError   *error;
-  GArray   *zoom_states;
-  GArray   *states;
-  GPtrArray *statuses;
-  guint     n_text;
-} AskState;
-
 static void
 ask_state_init (AskState *st)
 {
@@ -170,27 +160,6 @@ ask_state_clear (AskState *st)
   g_array_unref (st->zoom_states);
   g_array_unref (st->states);
   g_ptr_array_unref (st->statuses);
-}
-
-static void
-on_asked (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  AskState *st = user_data;
-
-  squint_engine_ask_finish (SQUINT_ENGINE (object), result, &st->error);
-  st->done = TRUE;
-}
-
-static void
-on_zoom_state (SquintMessage *m,
-               GParamSpec    *pspec,
-               AskState      *st)
-{
-  SquintZoomState z = squint_message_get_zoom_state (m);
-
-  g_array_append_val (st->zoom_states, z);
 }
 
 static void
@@ -212,14 +181,6 @@ on_status (SquintMessage *m,
     g_ptr_array_add (st->statuses, g_strdup (squint_message_get_status (m)));
 }
 
-static void
-on_text (SquintMessage *m,
-         GParamSpec    *pspec,
-         AskState      *st)
-{
-  st->n_text++;
-}
-
 static SquintMessage *
 new_reply (SquintImage *subject,
            AskState    *st)
@@ -229,35 +190,11 @@ new_reply (SquintImage *subject,
   if (subject != NULL)
     squint_message_set_subject (reply, subject);
   squint_message_set_policy (reply, "adaptive");
-  g_signal_connect (reply, "notify::zoom-state", G_CALLBACK (on_zoom_state), st);
+  g_signal_connect (reply, "notify::zoom-state", G_CALLBACK (test_on_zoom_state), st);
   g_signal_connect (reply, "notify::state", G_CALLBACK (on_state), st);
   g_signal_connect (reply, "notify::status", G_CALLBACK (on_status), st);
-  g_signal_connect (reply, "notify::text", G_CALLBACK (on_text), st);
+  g_signal_connect (reply, "notify::text", G_CALLBACK (test_on_text), st);
   return reply;
-}
-
-static void
-on_image (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  SquintImage **out = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *out = squint_image_load_finish (result, &error);
-  g_assert_no_error (error);
-}
-
-static SquintImage *
-load_image (const char *name)
-{
-  g_autofree char *path = test_data_path (name);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  SquintImage *image = NULL;
-
-  squint_image_load_file_async (file, NULL, NULL, on_image, &image);
-  WAIT_UNTIL (image != NULL);
-  return image;
 }
 
 static gboolean
@@ -324,7 +261,7 @@ test_zoom (void)
 {
   g_autoptr(SoupServer) fake = soup_server_new (NULL, NULL);
   g_autoptr(SquintEngine) engine = squint_engine_new ();
-  g_autoptr(SquintImage) image = load_image ("tiny/images/img_224x168.png");
+  g_autoptr(SquintImage) image = test_load_image ("tiny/images/img_224x168.png", NULL);
   g_autoptr(SquintConversation) c = squint_conversation_new ("adaptive");
   g_autoptr(GPtrArray) images = g_ptr_array_new ();
   g_autoptr(GError) error = NULL;
@@ -349,7 +286,7 @@ test_zoom (void)
     ask_state_init (&st);
     reply = new_reply (image, &st);
     g_ptr_array_add (images, image);
-    squint_engine_ask_async (engine, c, "What does the small text say?", images, reply, &opts, NULL, on_asked, &st);
+    squint_engine_ask_async (engine, c, "What does the small text say?", images, reply, &opts, NULL, test_on_asked, &st);
     g_assert_true (squint_engine_get_busy (engine));
     WAIT_UNTIL (st.done);
     g_assert_false (squint_engine_get_busy (engine));
@@ -375,7 +312,7 @@ test_zoom (void)
     reply = new_reply (stored, &st);
     g_ptr_array_add (again, stored);
     sc.requests = 0;
-    squint_engine_ask_async (engine, c, "And now?", again, reply, &opts, NULL, on_asked, &st);
+    squint_engine_ask_async (engine, c, "And now?", again, reply, &opts, NULL, test_on_asked, &st);
     WAIT_UNTIL (st.done);
     check_zoomed_answer (reply, &st);
     g_assert_cmpint (sc.requests, ==, 2);
@@ -449,7 +386,7 @@ static void
 test_unreachable (void)
 {
   g_autoptr(SquintEngine) engine = squint_engine_new ();
-  g_autoptr(SquintImage) image = load_image ("tiny/images/img_224x168.png");
+  g_autoptr(SquintImage) image = test_load_image ("tiny/images/img_224x168.png", NULL);
   g_autoptr(SquintConversation) c = squint_conversation_new ("adaptive");
   g_autoptr(GPtrArray) images = g_ptr_array_new ();
   g_autoptr(SquintMessage) reply = NULL;
@@ -462,7 +399,7 @@ test_unreachable (void)
   ask_state_init (&st);
   reply = new_reply (image, &st);
   g_ptr_array_add (images, image);
-  squint_engine_ask_async (engine, c, "Hello?", images, reply, &opts, NULL, on_asked, &st);
+  squint_engine_ask_async (engine, c, "Hello?", images, reply, &opts, NULL, test_on_asked, &st);
   WAIT_UNTIL (st.done);
   g_assert_error (st.error, SQUINT_REMOTE_ERROR, SQUINT_REMOTE_ERROR_NETWORK);
   g_assert_cmpint (squint_message_get_state (reply), ==, SQUINT_MESSAGE_FAILED);
@@ -504,7 +441,7 @@ test_stop (void)
   ask_state_init (&st);
   reply = new_reply (NULL, &st);
   g_timeout_add (200, cancel_soon, cancellable);
-  squint_engine_ask_async (engine, c, "Write a long story.", NULL, reply, &opts, cancellable, on_asked, &st);
+  squint_engine_ask_async (engine, c, "Write a long story.", NULL, reply, &opts, cancellable, test_on_asked, &st);
   WAIT_UNTIL (st.done);
   g_assert_error (st.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (squint_message_get_state (reply), ==, SQUINT_MESSAGE_STOPPED);
@@ -518,7 +455,7 @@ test_stop (void)
   reply = new_reply (NULL, &st);
   g_clear_object (&cancellable);
   cancellable = g_cancellable_new ();
-  squint_engine_ask_async (engine, c, "Again.", NULL, reply, &opts, cancellable, on_asked, &st);
+  squint_engine_ask_async (engine, c, "Again.", NULL, reply, &opts, cancellable, test_on_asked, &st);
   squint_engine_unload (engine);
   g_timeout_add (100, cancel_soon, cancellable);
   WAIT_UNTIL (st.done);

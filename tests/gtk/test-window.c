@@ -10,7 +10,6 @@
 #include <adwaita.h>
 #include <cairo-pdf.h>
 #include <glib/gstdio.h>
-#include <locale.h>
 #include <string.h>
 
 #include "squint-application.h"
@@ -23,8 +22,6 @@
 #include "squint-window.h"
 #include "squint-zoom-view.h"
 #include "test-common.h"
-
-#define APP_SCHEMA "io.github.squint.Squint"
 
 static void
 remove_tree (const char *path)
@@ -49,18 +46,13 @@ static void
 configure (gboolean with_model)
 {
   g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
-  g_autoptr(GSettingsSchema) schema = NULL;
-  g_auto(GStrv) keys = NULL;
 
   {
     g_autofree char *data = g_build_filename (g_get_user_data_dir (), "squint", NULL);
 
     remove_tree (data);
   }
-  g_object_get (settings, "settings-schema", &schema, NULL);
-  keys = g_settings_schema_list_keys (schema);
-  for (guint i = 0; keys[i]; i++)
-    g_settings_reset (settings, keys[i]);
+  test_reset_settings (settings);
   g_settings_set_int (settings, "max-tokens", 8);
   g_settings_set_double (settings, "temperature", 0);
   if (with_model)
@@ -85,14 +77,12 @@ on_activate (GApplication *app,
 {
   SquintWindow *window = SQUINT_WINDOW (gtk_application_get_active_window (GTK_APPLICATION (app)));
   GtkWidget *weak = GTK_WIDGET (window);
-  GList *windows;
 
   WAIT_UNTIL (gtk_widget_get_mapped (GTK_WIDGET (window)));
   ((AppBody)body) (SQUINT_APPLICATION (app), window);
 
   g_object_add_weak_pointer (G_OBJECT (weak), (gpointer *)&weak);
-  while ((windows = gtk_application_get_windows (GTK_APPLICATION (app))) != NULL)
-    gtk_window_destroy (windows->data);
+  test_destroy_windows (GTK_APPLICATION (app));
   WAIT_UNTIL (weak == NULL);  /* nothing keeps the window alive */
   g_application_quit (app);
 }
@@ -101,12 +91,7 @@ on_activate (GApplication *app,
 static void
 run_app (AppBody body)
 {
-  SquintApplication *app = squint_application_new ();
-
-  g_application_set_flags (G_APPLICATION (app), G_APPLICATION_NON_UNIQUE);
-  g_signal_connect_after (app, "activate", G_CALLBACK (on_activate), body);
-  g_assert_cmpint (g_application_run (G_APPLICATION (app), 0, NULL), ==, 0);
-  g_assert_finalize_object (app);
+  test_run_app_full (G_CALLBACK (on_activate), body);
 }
 
 static SquintEngine *
@@ -136,38 +121,6 @@ row_for (SquintWindow  *window,
       row = gtk_list_box_row_get_child (GTK_LIST_BOX_ROW (child));
       if (SQUINT_IS_MESSAGE_ROW (row) && squint_message_row_get_message (SQUINT_MESSAGE_ROW (row)) == message)
         return SQUINT_MESSAGE_ROW (row);
-    }
-  return NULL;
-}
-
-static GtkWidget *
-find_widget (GtkWidget *root,
-             GType      type)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_widget (child, type);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  g_autoptr(GListModel) toplevels = gtk_window_get_toplevels ();
-
-  g_object_ref (toplevels);
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) w = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (w, type) && gtk_widget_get_visible (GTK_WIDGET (w)))
-        return w;
     }
   return NULL;
 }
@@ -671,23 +624,6 @@ test_accessibility (void)
   run_app (accessibility_body);
 }
 
-static GtkWidget *
-find_by_type_name (GtkWidget  *root,
-                   GType       type,
-                   const char *css_class)
-{
-  if (G_TYPE_CHECK_INSTANCE_TYPE (root, type) && (css_class == NULL || gtk_widget_has_css_class (root, css_class)))
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child; child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_by_type_name (child, type, css_class);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static void
 dialogs_body (SquintApplication *app,
               SquintWindow      *window)
@@ -706,7 +642,7 @@ dialogs_body (SquintApplication *app,
   prefs = find_toplevel (SQUINT_TYPE_PREFERENCES_WINDOW);
   g_assert_nonnull (prefs);
   g_settings_set_int (settings, "threads", 3);
-  spin = find_by_type_name (GTK_WIDGET (prefs), GTK_TYPE_SPIN_BUTTON, NULL);
+  spin = find_widget (GTK_WIDGET (prefs), GTK_TYPE_SPIN_BUTTON);
   g_assert_nonnull (spin);
   g_settings_set_double (settings, "temperature", 0.25);
   g_assert_cmpfloat (gtk_spin_button_get_value (GTK_SPIN_BUTTON (spin)), ==, 0.25);
@@ -885,23 +821,10 @@ main (int   argc,
   g_autofree char *root = NULL;
   int status;
 
-  /* The user's folders in a temporary one (G_TEST_OPTION_ISOLATE_DIRS would
-   * hide the system's MIME database and icons as well); each test empties
-   * the app's data folder first. */
-  root = g_dir_make_tmp ("squint-test-window-XXXXXX", NULL);
-  g_assert_nonnull (root);
-  for (guint i = 0; i < 4; i++)
-    {
-      static const char *vars[] = { "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_STATE_HOME" };
-      g_autofree char *dir = g_build_filename (root, vars[i], NULL);
-
-      g_setenv (vars[i], dir, TRUE);
-    }
-  g_setenv ("GTK_A11Y", "test", TRUE);
-  setlocale (LC_ALL, "C.UTF-8");
-  g_test_init (&argc, &argv, NULL);
-  gtk_init ();
-  adw_init ();
+  /* The user's folders in a temporary one; each test empties the app's data
+   * folder first. */
+  root = test_isolate_user_dirs ("squint-test-window-XXXXXX");
+  test_init_app (&argc, &argv);
 
   g_test_add_func ("/squint/window/no-model", test_no_model);
   g_test_add_func ("/squint/window/ask-zoom", test_ask_zoom);
