@@ -11,37 +11,12 @@
 #include "squint-history.h"
 #include "test-common.h"
 
-static void
-on_image (GObject      *object,
-          GAsyncResult *result,
-          gpointer      user_data)
-{
-  SquintImage **out = user_data;
-  g_autoptr(GError) error = NULL;
-
-  *out = squint_image_load_finish (result, &error);
-  g_assert_no_error (error);
-}
-
-static SquintImage *
-load_image (const char *name,
-            const char *store)
-{
-  g_autofree char *path = test_data_path (name);
-  g_autoptr(GFile) file = g_file_new_for_path (path);
-  SquintImage *image = NULL;
-
-  squint_image_load_file_async (file, store, NULL, on_image, &image);
-  WAIT_UNTIL (image != NULL);
-  return image;
-}
-
 /* A question with an image and a zoomed answer, stored. */
 static SquintConversation *
 fill (SquintHistory *history)
 {
   g_autoptr(SquintConversation) c = squint_conversation_new ("adaptive");
-  g_autoptr(SquintImage) image = load_image ("tiny/images/img_448x336.png", squint_history_get_images_dir (history));
+  g_autoptr(SquintImage) image = test_load_image ("tiny/images/img_448x336.png", squint_history_get_images_dir (history));
   g_autoptr(SquintMessage) q = squint_message_new (SQUINT_ROLE_USER, "What does it say?");
   g_autoptr(SquintMessage) a = squint_message_new (SQUINT_ROLE_ASSISTANT, NULL);
   SquintMessageStats st = { 48, 192, 240, 192, 12.5, 310 };
