@@ -352,6 +352,26 @@ replayed_reply (const char *text,
   return g_strdup_printf ("<answer>%s</answer>", text);
 }
 
+/* What both modes report alike: the streamed content (trailing space
+ * dropped), the reasoning, why it ended, under which policy, and how long
+ * the whole request took. */
+static SquintGenerationResult *
+result_new (Job        *job,
+            const char *reasoning,
+            gboolean    hit_length,
+            const char *policy,
+            gint64      t0)
+{
+  SquintGenerationResult *r = g_new0 (SquintGenerationResult, 1);
+
+  r->content = g_strchomp (g_strndup (job->content->str, job->content->len));
+  r->reasoning = g_strdup (reasoning);
+  r->finish_reason = g_strdup (hit_length ? "length" : "stop");
+  r->policy = g_strdup (policy);
+  r->total_ms = (g_get_monotonic_time () - t0) / 1000.0;
+  return r;
+}
+
 static SquintGenerationResult *
 make_result (Job             *job,
              const sq_answer *a,
@@ -359,14 +379,12 @@ make_result (Job             *job,
              int              n_predict,
              gint64           t0)
 {
-  SquintGenerationResult *r = g_new0 (SquintGenerationResult, 1);
-  sq_stats st = sq_session_stats (job->gen->session);
   int last = a->zoomed ? 1 : 0;
+  SquintGenerationResult *r = result_new (job, a->think ? a->think : "",
+                                          !job->stop_hit && a->generated[last] >= n_predict,
+                                          sq_policy_name (policy), t0);
+  sq_stats st = sq_session_stats (job->gen->session);
 
-  r->content = g_strchomp (g_strndup (job->content->str, job->content->len));
-  r->reasoning = g_strdup (a->think ? a->think : "");
-  r->finish_reason = g_strdup (!job->stop_hit && a->generated[last] >= n_predict ? "length" : "stop");
-  r->policy = g_strdup (sq_policy_name (policy));
   r->prompt_tokens = st.n_prompt_tokens;
   r->completion_tokens = a->generated[0] + a->generated[1];
   r->visual_used = a->visual_used;
@@ -376,7 +394,6 @@ make_result (Job             *job,
   r->encode_ms = a->encode_ms[0] + a->encode_ms[1];
   r->prefill_ms = a->prefill_ms[0] + a->prefill_ms[1];
   r->decode_ms = a->decode_ms[0] + a->decode_ms[1];
-  r->total_ms = (g_get_monotonic_time () - t0) / 1000.0;
   return r;
 }
 
@@ -461,18 +478,13 @@ run_raw (Job       *job,
       return;
     }
   flush_text (job, NULL, TRUE);
-  r = g_new0 (SquintGenerationResult, 1);
-  r->content = g_strndup (job->content->str, job->content->len);
-  r->reasoning = g_strdup ("");
-  r->finish_reason = g_strdup (why == SQ_STOP_LENGTH || why == SQ_STOP_CONTEXT ? "length" : "stop");
-  r->policy = g_strdup ("raw");
+  r = result_new (job, "", why == SQ_STOP_LENGTH || why == SQ_STOP_CONTEXT, "raw", t0);
   r->prompt_tokens = before.n_prompt_tokens;
   r->completion_tokens = (gint64)out.n;
   r->visual_used = r->visual_baseline = visual;
   r->encode_ms = before.encode_ms;
   r->prefill_ms = before.prefill_ms;
   r->decode_ms = sq_session_stats (s).decode_ms;
-  r->total_ms = (g_get_monotonic_time () - t0) / 1000.0;
   sq_tokens_free (&out);
   post_done (job, r, NULL);
 }
