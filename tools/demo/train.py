@@ -114,7 +114,65 @@ def limit_patch_embedding(model):
         w.mul_((PATCH_ROW_MAX / n).clamp(max=1.0))
 
 
-def batch_loss(model, pr, samples, full_mode):
+# ---- the auxiliary per-token targets (training only) ----
+#
+# A linear head on the merger output (what the decoder reads) predicts, for
+# every visual token, what its cell of the image holds: the colours and types
+# of the shapes over it, whether the label is there (and is small), and the
+# letters and digits of any text it can read there.  The decoder has to find
+# the token that answers a question; features that say plainly "red circle
+# here" or "text 29 here" are what it can find.  Not exported: the shipped
+# architecture is Qwen2.5-VL's, unchanged.
+
+AUX_COLOURS = list(world.COLORS)
+AUX_TYPES = list(world.SHAPES)
+AUX_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+AUX_K = len(AUX_COLOURS) + len(AUX_TYPES) + 2 + len(AUX_CHARS)
+AUX_WEIGHT = 1.0
+
+
+def _overlap(box, cell):
+    x0, y0 = max(box[0], cell[0]), max(box[1], cell[1])
+    x1, y1 = min(box[2], cell[2]), min(box[3], cell[3])
+    return max(0, x1 - x0) * max(0, y1 - y0)
+
+
+def aux_targets(sample, grid):
+    """grid*grid x AUX_K multi-hot targets, raster order, for the image seen
+    as grid x grid merged tokens (4: the half-size pass, 8: the full image)."""
+    t = torch.zeros(grid * grid, AUX_K)
+    cs = world.SIZE / grid
+    nc, nt = len(AUX_COLOURS), len(AUX_TYPES)
+    for o in sample.get("objects", []):
+        b = o["box"]
+        area = max(1, (b[2] - b[0]) * (b[3] - b[1]))
+        for gy in range(grid):
+            for gx in range(grid):
+                cell = (gx * cs, gy * cs, (gx + 1) * cs, (gy + 1) * cs)
+                ov = _overlap(b, cell)
+                if ov < 0.25 * area and ov < 0.25 * cs * cs:
+                    continue
+                row = t[gy * grid + gx]
+                if o["what"] == "shape":
+                    row[AUX_COLOURS.index(o["colour"])] = 1
+                    row[nc + AUX_TYPES.index(o["type"])] = 1
+                    continue
+                if o["label"]:
+                    row[nc + nt] = 1
+                    row[nc + nt + 1] = float(o["small"])
+                if not o["small"] or grid == world.SIZE // 28:   # legible here
+                    for ch in o["text"].lower():
+                        if ch in AUX_CHARS:
+                            row[nc + nt + 2 + AUX_CHARS.index(ch)] = 1
+    return t
+
+
+def aux_loss(aux, embds, targets):
+    logits = aux(torch.cat(embds))
+    return AUX_WEIGHT * F.binary_cross_entropy_with_logits(logits, torch.cat(targets))
+
+
+def batch_loss(model, pr, samples, full_mode, aux=None):
     ids = pr.full_prefix if full_mode else pr.adaptive_prefix
     kvs, P = prefix_kv(model, ids)
     emb = {}
@@ -147,7 +205,12 @@ def batch_loss(model, pr, samples, full_mode):
         logits = model.text.logits(hn[sel])
         total = total + F.cross_entropy(logits, labels[sel], reduction="sum")
         n += int(sel.sum())
-    return total / n + norm_penalty(model, list(emb.values())), n
+    loss = total / n + norm_penalty(model, list(emb.values()))
+    if aux is not None:
+        keys = list(emb)
+        grids = {"low": world.HALF // 28, "full": world.SIZE // 28}
+        loss = loss + aux_loss(aux, [emb[k] for k in keys], [aux_targets(samples[k[1]], grids[k[0]]) for k in keys])
+    return loss, n
 
 
 # ---- compact optimizer state ----
@@ -191,10 +254,10 @@ def unpack_opt(opt, packed):
     opt.load_state_dict({"state": st, "param_groups": packed["param_groups"]})
 
 
-def save(path, model, opt, step, args):
+def save(path, model, opt, step, args, aux=None):
     tmp = path + ".tmp"
     torch.save({"step": step, "config": model.c.to_dict(), "model": model.state_dict(), "opt": pack_opt(opt),
-                "args": vars(args)}, tmp)
+                "args": vars(args), "aux": aux.state_dict() if aux is not None else None}, tmp)
     os.replace(tmp, path)
 
 
@@ -218,6 +281,8 @@ CURRICULUM = [
     # at step 300) once they had gone.
     (700, 0.3, {"o": 0.3, "a": 0.5, "c": 0.2}),
     (1000, 0.2, {"o": 0.1, "a": 0.35, "b": 0.3, "c": 0.25}),
+    # From step 1200 the auxiliary per-token loss (aux_targets) and from 1400
+    # twelve label words instead of thirty; the mix stays.
 ]
 
 
@@ -253,6 +318,39 @@ def probe(model, pr, val):
     return out
 
 
+@torch.no_grad()
+def reply_accuracy(model, pr, samples):
+    """Teacher-forced, the VisionThink format: how many samples get every
+    token of their last reply right (the answer after the full image for
+    zoom samples), and how many the zoom decision (the token after the first
+    </think>).  Returns (replies right, decisions right, samples)."""
+    v = pr.v
+    kvs, P = prefix_kv(model, pr.adaptive_prefix)
+    emb = {}
+    e = model.vision(torch.stack([pixels_of(world.half_image(s["image"])) for s in samples]))
+    for b, s in enumerate(samples):
+        emb[("low", b)] = e[b]
+        if s["zoom"]:
+            emb[("full", b)] = model.vision(pixels_of(s["image"])[None])[0]
+    right = decided = 0
+    for b, s in enumerate(samples):
+        h, pos, labels = embed_layout(model, [pr.adaptive(s, b, P)], emb, pr.pad)
+        hn, _ = model.text(h, pos, past=kvs)
+        sel = labels[0] != -100
+        tgt, pred = labels[0][sel].tolist(), model.text.logits(hn[0][sel]).argmax(-1).tolist()
+        last, first = s["replies"][-1], s["replies"][0]
+        base = len(tgt) - len(v.encode(last)) - 1
+        right += tgt[base:] == pred[base:]
+        j = len(v.encode(first[:first.index("</think>") + len("</think>")]))
+        decided += tgt[j] == pred[j]
+    return right, decided, len(samples)
+
+
+def train_acc(model, pr, w, kind, n=24):
+    right, _, _ = reply_accuracy(model, pr, [w.sample(10**6 + i, kind=kind) for i in range(n)])
+    return f"{right}/{n}"
+
+
 def lr_at(step, a):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
@@ -278,6 +376,7 @@ def main():
     ap.add_argument("--probe-every", type=int, default=100)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
+    ap.add_argument("--no-aux", dest="aux", action="store_false", help="no auxiliary per-token loss")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -291,13 +390,23 @@ def main():
         model = DemoVLM(c)
         model.load_state_dict(ck["model"])
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd, betas=(0.9, 0.98))
-        unpack_opt(opt, ck["opt"])
+        aux = torch.nn.Linear(c.n_embd, AUX_K)
+        if ck.get("aux") is not None:
+            aux.load_state_dict(ck["aux"])
+            opt.add_param_group({"params": list(aux.parameters())})
+            unpack_opt(opt, ck["opt"])
+        else:
+            # a checkpoint from before the auxiliary head: its moments, then a fresh head
+            unpack_opt(opt, ck["opt"])
+            opt.add_param_group({"params": list(aux.parameters())})
         start = ck["step"]
         print(f"resumed from {a.ckpt} at step {start}", flush=True)
     else:
         torch.manual_seed(a.seed)
         model = DemoVLM(Config())
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd, betas=(0.9, 0.98))
+        aux = torch.nn.Linear(model.c.n_embd, AUX_K)
+        opt.add_param_group({"params": list(aux.parameters())})
         if os.path.exists(log_path):
             os.remove(log_path)
     print(f"{n_params(model)} parameters; prefix {len(pr.adaptive_prefix)} tokens (adaptive), "
@@ -314,7 +423,7 @@ def main():
         full_mode = random.Random(a.seed * 7777 + step).random() < full_frac
         kinds = batch_kinds(step, a)
         samples = [w.sample(step * a.batch + b, kind=k) for b, k in enumerate(kinds)]
-        loss, _ = batch_loss(model, pr, samples, full_mode)
+        loss, _ = batch_loss(model, pr, samples, full_mode, aux if a.aux else None)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -337,12 +446,14 @@ def main():
             vr = random.Random(99)
             val = [pw.sample(i, kind=vr.choices(list(mix), weights=list(mix.values()))[0]) for i in range(32)]
             rec = {"step": step, "probe_own_other": probe(model, pr, val)}
+            if step % (2 * a.probe_every) == 0:
+                rec["reply_right"] = {k: train_acc(model, pr, pw, k) for k in "abc"}
             print(json.dumps(rec), flush=True)
             with open(log_path, "a") as f:
                 f.write(json.dumps(rec) + "\n")
             t0 = time.time()
         if step % a.save_every == 0 or step == end:
-            save(a.ckpt, model, opt, step, a)
+            save(a.ckpt, model, opt, step, a, aux)
     print(f"done at step {step}; checkpoint {a.ckpt} ({os.path.getsize(a.ckpt) / 1e6:.1f} MB)", flush=True)
 
 
