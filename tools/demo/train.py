@@ -377,6 +377,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--no-aux", dest="aux", action="store_false", help="no auxiliary per-token loss")
+    ap.add_argument("--rope-base", type=float, default=Config.rope_base,
+                    help="text M-RoPE base of a fresh model (a checkpoint keeps its own); README, Status")
     a = ap.parse_args()
 
     torch.set_num_threads(a.threads)
@@ -403,7 +405,7 @@ def main():
         print(f"resumed from {a.ckpt} at step {start}", flush=True)
     else:
         torch.manual_seed(a.seed)
-        model = DemoVLM(Config())
+        model = DemoVLM(Config(rope_base=a.rope_base))
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd, betas=(0.9, 0.98))
         aux = torch.nn.Linear(model.c.n_embd, AUX_K)
         opt.add_param_group({"params": list(aux.parameters())})
