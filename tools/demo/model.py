@@ -42,7 +42,7 @@ class Config:
     n_head_kv: int = 2
     n_ff: int = 384
     sections: tuple = (4, 6, 6, 0)
-    rope_base: float = 1e6
+    rope_base: float = 100.0   # not Qwen's 1e6: see README, Status (columns need the w pairs to turn)
     eps: float = 1e-6
     # vision
     v_embd: int = 128
