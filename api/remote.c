@@ -87,7 +87,7 @@ typedef struct
   SquintRemote          *self;
   sq_policy              policy;
   int                    max_tokens;
-  double                 temperature;
+  double                 temperature, top_p;
   SquintRemoteCallbacks  cb;
   gpointer               cb_data;
   GPtrArray             *low_urls, *full_urls;   /* data: URLs */
@@ -345,6 +345,11 @@ request_body (Ask *ask)
     }
   json_builder_set_member_name (b, "temperature");
   json_builder_add_double_value (b, ask->temperature);
+  if (ask->top_p > 0.0 && ask->top_p < 1.0)
+    {
+      json_builder_set_member_name (b, "top_p");
+      json_builder_add_double_value (b, ask->top_p);
+    }
   json_builder_set_member_name (b, "messages");
   json_builder_begin_array (b);
   for (guint i = 0; i < ask->messages->len; i++)
@@ -740,6 +745,7 @@ squint_remote_ask_async (SquintRemote                *self,
                          sq_policy                    policy,
                          int                          max_tokens,
                          double                       temperature,
+                         double                       top_p,
                          const SquintRemoteCallbacks *callbacks,
                          gpointer                     callback_data,
                          GCancellable                *cancellable,
@@ -755,6 +761,7 @@ squint_remote_ask_async (SquintRemote                *self,
   ask->policy = policy;
   ask->max_tokens = max_tokens;
   ask->temperature = temperature;
+  ask->top_p = top_p;
   if (callbacks != NULL)
     ask->cb = *callbacks;
   ask->cb_data = callback_data;

@@ -61,7 +61,8 @@ SquintRemote *squint_remote_new    (const char  *base_url,
                                     GError     **error);
 void          squint_remote_free   (SquintRemote *self);
 
-/* images: decoded originals (kept alive by the caller until finished). */
+/* images: decoded originals (kept alive by the caller until finished).
+ * top_p outside (0, 1) is not sent: the endpoint's default. */
 void          squint_remote_ask_async  (SquintRemote                *self,
                                         const char                  *question,
                                         const sq_image *const       *images,
@@ -69,6 +70,7 @@ void          squint_remote_ask_async  (SquintRemote                *self,
                                         sq_policy                    policy,
                                         int                          max_tokens,
                                         double                       temperature,
+                                        double                       top_p,
                                         const SquintRemoteCallbacks *callbacks,
                                         gpointer                     callback_data,
                                         GCancellable                *cancellable,

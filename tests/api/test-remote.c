@@ -61,7 +61,8 @@ ask (SquintRemote *remote,
 
   memset (r, 0, sizeof *r);
   r->streamed = g_string_new (NULL);
-  squint_remote_ask_async (remote, "What is in the picture?", imgs, 1, policy, 12, 0.0, &cb, r, cancel, answered, r);
+  squint_remote_ask_async (remote, "What is in the picture?", imgs, 1, policy, 12, 0.0, 0.9, &cb, r, cancel,
+                           answered, r);
   while (!r->done)
     g_main_context_iteration (NULL, TRUE);
 }
@@ -154,6 +155,7 @@ test_against_squint_server (void)
 typedef struct
 {
   int       requests;
+  int       with_top_p;   /* requests that carried the asked top_p */
   gboolean  second_ok;
   char     *why;
 } Script;
@@ -240,6 +242,9 @@ script_cb (SoupServer        *server,
   sc->requests++;
   g_assert_true (json_parser_load_from_data (p, g_bytes_get_data (body, NULL), g_bytes_get_size (body), NULL));
   messages = json_object_get_array_member (json_node_get_object (json_parser_get_root (p)), "messages");
+  if (json_object_has_member (json_node_get_object (json_parser_get_root (p)), "top_p") &&
+      json_object_get_double_member (json_node_get_object (json_parser_get_root (p)), "top_p") == 0.9)
+    sc->with_top_p++;
   if (sc->requests == 1)
     send_sse (msg, "<think>The text is too small.</think>\n<tool_call>\n{\"name\": \"resize_image\", "
                    "\"arguments\": {\"action\": \"resize\"}}\n</tool_call>");
@@ -271,6 +276,7 @@ test_zoom_loop (void)
   ask (remote, SQ_POLICY_ADAPTIVE, NULL, &r);
   g_assert_no_error (r.error);
   g_assert_cmpint (sc.requests, ==, 2);
+  g_assert_cmpint (sc.with_top_p, ==, 2);   /* both passes sample as asked */
   if (!sc.second_ok)
     g_error ("second request: %s", sc.why);
   g_assert_cmpint (r.zooms, ==, 1);

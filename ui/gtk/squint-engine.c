@@ -1384,7 +1384,7 @@ typedef struct
   guint          n_images;
   sq_policy      policy;
   int            n_predict;
-  double         temperature;
+  double         temperature, top_p;
   gint64         start_us;      /* monotonic: asked */
   gint64         first_us;      /* the first text (0: none yet) */
   gint64         zoom_us;       /* the model asked for the full image (0: not waiting for it) */
@@ -1564,7 +1564,7 @@ remote_send (RemoteAsk *ra)
   for (guint i = 0; i < ra->n_images; i++)
     ptrs[i] = &ra->images[i];
   squint_remote_ask_async (ra->remote->remote, ra->question, ptrs, ra->n_images, ra->policy, ra->n_predict,
-                           ra->temperature, &callbacks, ra, ra->cancellable, remote_answered, ra);
+                           ra->temperature, ra->top_p, &callbacks, ra, ra->cancellable, remote_answered, ra);
 }
 
 /* A thread: images known only by their files (from the history) are read. */
@@ -1639,6 +1639,7 @@ remote_ask (SquintEngine           *self,
     ra->policy = SQ_POLICY_ADAPTIVE;
   ra->n_predict = options->n_predict > 0 ? options->n_predict : 1024;
   ra->temperature = options->temperature;
+  ra->top_p = options->top_p;
   ra->start_us = g_get_monotonic_time ();
 
   squint_message_set_error (reply, NULL);

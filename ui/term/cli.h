@@ -25,7 +25,7 @@ typedef struct {
     const char        *url, *api_key, *model, *question, *policy;
     const char *const *images;
     int                n_images, n_predict;
-    float              temp;
+    float              temp, top_p;   /* top_p ≤ 0: the endpoint's default */
     bool               json, quiet;
 } cli_remote_args;
 

@@ -90,8 +90,8 @@ cli_run_remote(const cli_remote_args *a)
     }
     remote_run r = { a, g_main_loop_new(NULL, FALSE), NULL, NULL };
     SquintRemoteCallbacks cb = { on_delta, on_zoom };
-    squint_remote_ask_async(remote, a->question, ptrs, (guint)a->n_images, policy, a->n_predict, a->temp, &cb, &r,
-                            NULL, answered, &r);
+    squint_remote_ask_async(remote, a->question, ptrs, (guint)a->n_images, policy, a->n_predict, a->temp, a->top_p,
+                            &cb, &r, NULL, answered, &r);
     g_main_loop_run(r.loop);
     g_main_loop_unref(r.loop);
     if (!r.answer) {

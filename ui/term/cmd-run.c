@@ -417,7 +417,7 @@ cmd_run(int argc, char **argv)
     if (o.remote) {
         cli_remote_args ra = { o.remote, o.api_key ? o.api_key : getenv("SQUINT_API_KEY"), o.remote_model,
                                o.prompt, o.policy, (const char *const *)o.images, o.n_images, o.n_predict, o.temp,
-                               o.json, o.quiet };
+                               o.top_p, o.json, o.quiet };
         rc = cli_run_remote(&ra);
         free(o.images);
         return rc;
