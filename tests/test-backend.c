@@ -696,6 +696,9 @@ static const attn_case attn_cases[] = {
     { "causal prefill, GQA 8/2, q_offset 11", SQ_MASK_CAUSAL, 8, 2, 32, 5, 16, 11 },
     { "causal, keys past the last query ignored", SQ_MASK_CAUSAL, 8, 2, 32, 4, 19, 9 },
     { "causal decode, one query", SQ_MASK_CAUSAL, 8, 2, 32, 1, 21, 20 },
+    /* few rows: blocks of query heads sharing a KV head, 4 + 2 of a group of 6 */
+    { "causal, two queries, GQA 12/2", SQ_MASK_CAUSAL, 12, 2, 32, 2, 21, 19 },
+    { "none, one query, GQA 6/1, head_dim 128", SQ_MASK_NONE, 6, 1, 128, 1, 9, 0 },
     { "window, scattered ids", SQ_MASK_WINDOW, 4, 4, 16, 24, 24, 0 },
     { "none, GQA 4/2", SQ_MASK_NONE, 4, 2, 64, 6, 13, 0 },
     { "causal prefill, head_dim 128, GQA 4/1", SQ_MASK_CAUSAL, 4, 1, 128, 37, 45, 8 },

@@ -537,6 +537,55 @@ attn_block_tasks(void *ctx, int64_t first, int64_t last, int thread)
     }
 }
 
+/* Decode (fewer query rows than a block holds): a block is instead up to
+ * SQ_CPU_ATTN_QB query heads of one row that share a KV head (GQA), so each
+ * key and value row is read once for them, not once per head, and no lane
+ * of the block idles.  Per query the arithmetic is the same as in a block of
+ * rows, so the results are bit for bit those of the row blocks. */
+typedef struct {
+    const sq_mat         *q, *k, *v;
+    const sq_attn_params *p;
+    float                *out;
+    int                   chunks;    /* blocks per KV head */
+    float                *scratch;
+    size_t                scratch_floats;
+} attn_heads_job;
+
+static void
+attn_head_tasks(void *ctx, int64_t first, int64_t last, int thread)
+{
+    const attn_heads_job *j = ctx;
+    const sq_attn_params *p = j->p;
+    const int d = p->head_dim, group = p->n_head / p->n_head_kv;
+    const size_t kv_elem = j->k->type == SQ_TYPE_F16 ? 2 : 4;
+    float *scratch = j->scratch + (size_t)thread * j->scratch_floats;
+    for (int64_t t = first; t < last; t++) {
+        int64_t i = t / ((int64_t)p->n_head_kv * j->chunks);
+        int kvh = (int)(t / j->chunks % p->n_head_kv), c = (int)(t % j->chunks);
+        int h0 = kvh * group + c * SQ_CPU_ATTN_QB;
+        int n = group - c * SQ_CPU_ATTN_QB < SQ_CPU_ATTN_QB ? group - c * SQ_CPU_ATTN_QB : SQ_CPU_ATTN_QB;
+        int64_t last_key[SQ_CPU_ATTN_QB];
+        sq_cpu_attn_block b = {
+            .n_q = n, .head_dim = d, .scale = p->scale, .kv_type = j->k->type,
+            .kv_row_bytes = (size_t)j->k->cols * kv_elem,
+            .k = (const char *)mat_ptr(j->k) + (size_t)kvh * d * kv_elem,
+            .v = (const char *)mat_ptr(j->v) + (size_t)kvh * d * kv_elem,
+        };
+        for (int iq = 0; iq < n; iq++) {
+            b.q[iq] = (const float *)mat_ptr(j->q) + i * j->q->cols + (int64_t)(h0 + iq) * d;
+            b.out[iq] = j->out + i * (int64_t)p->n_head * d + (int64_t)(h0 + iq) * d;
+            last_key[iq] = p->q_offset + i;
+        }
+        if (p->mask == SQ_MASK_CAUSAL) {
+            b.last = last_key;
+            b.n_keys = last_key[0] + 1 > 0 ? last_key[0] + 1 : 0;
+        } else {
+            b.n_keys = j->k->rows;
+        }
+        sq_cpu_attn_run(&b, scratch);
+    }
+}
+
 /* Whether window ids are small enough to sort by counting: all in [0, n). */
 static bool
 window_ids_compact(const int32_t *win, int64_t n)
@@ -614,6 +663,18 @@ cpu_attention(sq_backend *be, const sq_mat *q, const sq_mat *k, const sq_mat *v,
     TRY(sq_check_attention(be, q, k, v, p, out, err));
     const int32_t *win = p->mask == SQ_MASK_WINDOW ? mat_ptr(p->window_ids) : NULL;
     int n_threads = sq_pool_size(cb->pool);
+    const int group = p->n_head / p->n_head_kv;
+    if (cb->simd_attn && !win && q->rows < SQ_CPU_ATTN_QB && group > 1) {
+        size_t per_thread = ((size_t)(2 * SQ_CPU_ATTN_QB * p->head_dim) + SQ_CPU_ATTN_QB * (size_t)k->rows + 15) &
+                            ~(size_t)15;
+        float *scr = scratch(cb, per_thread * sizeof(float) * (size_t)n_threads);
+        if (!scr)
+            return sq_error_set(err, SQ_ERR_NOMEM, "out of memory for attention scores");
+        int chunks = (group + SQ_CPU_ATTN_QB - 1) / SQ_CPU_ATTN_QB;
+        attn_heads_job j = { q, k, v, p, mat_ptr(out), chunks, scr, per_thread };
+        sq_pool_run(cb->pool, attn_head_tasks, &j, q->rows * p->n_head_kv * chunks, 1);
+        return SQ_OK;
+    }
     if (cb->simd_attn && (!win || window_ids_compact(win, q->rows))) {
         qblock *blocks = NULL;
         int32_t *members = NULL;

@@ -247,7 +247,13 @@ attn_block_avx2(const sq_cpu_attn_block *b, float *scratch)
             sum += e;
         }
         float inv = (float)(1.0 / sum);
-        for (int64_t k = 0; k < nk; k++) {
+        int64_t k = 0;
+        /* F16C rounds to nearest even, as sq_f32_to_f16 does */
+        for (; f16 && k + 8 <= nk; k += 8) {
+            __m256 w = _mm256_mul_ps(_mm256_loadu_ps(sc + k), _mm256_set1_ps(inv));
+            _mm256_storeu_ps(sc + k, _mm256_cvtph_ps(_mm256_cvtps_ph(w, _MM_FROUND_TO_NEAREST_INT)));
+        }
+        for (; k < nk; k++) {
             float w = sc[k] * inv;
             sc[k] = f16 ? sq_f16_to_f32(sq_f32_to_f16(w)) : w;
         }
