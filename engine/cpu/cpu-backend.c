@@ -498,24 +498,31 @@ typedef struct {
     size_t                scratch_floats;
 } attn_block_job;
 
+/* A block of n queries on KV head kvh: everything but the queries, their
+ * outputs and the keys they see. */
+static sq_cpu_attn_block
+kv_head_block(const sq_attn_params *p, const sq_mat *k, const sq_mat *v, int kvh, int n)
+{
+    const size_t kv_elem = k->type == SQ_TYPE_F16 ? 2 : 4;
+    return (sq_cpu_attn_block){
+        .n_q = n, .head_dim = p->head_dim, .scale = p->scale, .kv_type = k->type,
+        .kv_row_bytes = (size_t)k->cols * kv_elem,
+        .k = (const char *)mat_ptr(k) + (size_t)kvh * p->head_dim * kv_elem,
+        .v = (const char *)mat_ptr(v) + (size_t)kvh * p->head_dim * kv_elem,
+    };
+}
+
 static void
 attn_block_tasks(void *ctx, int64_t first, int64_t last, int thread)
 {
     const attn_block_job *j = ctx;
     const sq_attn_params *p = j->p;
     const int d = p->head_dim, group = p->n_head / p->n_head_kv;
-    const size_t kv_elem = j->k->type == SQ_TYPE_F16 ? 2 : 4;
     float *scratch = j->scratch + (size_t)thread * j->scratch_floats;
     for (int64_t t = first; t < last; t++) {
         int h = (int)(t / j->n_blocks);
         const qblock *qb = &j->blocks[t % j->n_blocks];
-        int kvh = h / group;
-        sq_cpu_attn_block b = {
-            .n_q = qb->n, .head_dim = d, .scale = p->scale, .kv_type = j->k->type,
-            .kv_row_bytes = (size_t)j->k->cols * kv_elem,
-            .k = (const char *)mat_ptr(j->k) + (size_t)kvh * d * kv_elem,
-            .v = (const char *)mat_ptr(j->v) + (size_t)kvh * d * kv_elem,
-        };
+        sq_cpu_attn_block b = kv_head_block(p, j->k, j->v, h / group, qb->n);
         int64_t last_key[SQ_CPU_ATTN_QB];
         for (int iq = 0; iq < qb->n; iq++) {
             int64_t i = j->members ? j->members[qb->start + iq] : qb->start + iq;
@@ -557,7 +564,6 @@ attn_head_tasks(void *ctx, int64_t first, int64_t last, int thread)
     const attn_heads_job *j = ctx;
     const sq_attn_params *p = j->p;
     const int d = p->head_dim, group = p->n_head / p->n_head_kv;
-    const size_t kv_elem = j->k->type == SQ_TYPE_F16 ? 2 : 4;
     float *scratch = j->scratch + (size_t)thread * j->scratch_floats;
     for (int64_t t = first; t < last; t++) {
         int64_t i = t / ((int64_t)p->n_head_kv * j->chunks);
@@ -565,12 +571,7 @@ attn_head_tasks(void *ctx, int64_t first, int64_t last, int thread)
         int h0 = kvh * group + c * SQ_CPU_ATTN_QB;
         int n = group - c * SQ_CPU_ATTN_QB < SQ_CPU_ATTN_QB ? group - c * SQ_CPU_ATTN_QB : SQ_CPU_ATTN_QB;
         int64_t last_key[SQ_CPU_ATTN_QB];
-        sq_cpu_attn_block b = {
-            .n_q = n, .head_dim = d, .scale = p->scale, .kv_type = j->k->type,
-            .kv_row_bytes = (size_t)j->k->cols * kv_elem,
-            .k = (const char *)mat_ptr(j->k) + (size_t)kvh * d * kv_elem,
-            .v = (const char *)mat_ptr(j->v) + (size_t)kvh * d * kv_elem,
-        };
+        sq_cpu_attn_block b = kv_head_block(p, j->k, j->v, kvh, n);
         for (int iq = 0; iq < n; iq++) {
             b.q[iq] = (const float *)mat_ptr(j->q) + i * j->q->cols + (int64_t)(h0 + iq) * d;
             b.out[iq] = j->out + i * (int64_t)p->n_head * d + (int64_t)(h0 + iq) * d;
