@@ -31,12 +31,12 @@ PY
 check direct 0
 check zoom 1
 while IFS= read -r case; do
-  img=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["image"])' "$case")
-  q=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["question"])' "$case")
-  pol=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["policy"])' "$case")
-  np=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["n_predict"])' "$case")
+  { IFS= read -r img; IFS= read -r q; IFS= read -r pol; IFS= read -r np; } < <(python3 -c '
+import json, sys
+c = json.loads(sys.argv[1])
+print(c["image"], c["question"], c["policy"], c["n_predict"], sep="\n")' "$case")
   out=$(SQUINT_DEMO_DIR="$assets" "$cli" run --image "$checks/$img" -p "$q" --policy "$pol" --json -q --kv-f32 \
-        -t 1 -n "$np" 2>/dev/null | tail -1)
+        -t 1 -n "$np" 2>/dev/null </dev/null | tail -1)
   python3 - "$out" "$case" <<'PY'
 import json, sys
 got, want = json.loads(sys.argv[1]).get("generated_ids"), json.loads(sys.argv[2])["ids"]

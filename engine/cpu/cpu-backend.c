@@ -547,8 +547,8 @@ attn_block_tasks(void *ctx, int64_t first, int64_t last, int thread)
 /* Decode (fewer query rows than a block holds): a block is instead up to
  * SQ_CPU_ATTN_QB query heads of one row that share a KV head (GQA), so each
  * key and value row is read once for them, not once per head, and no lane
- * of the block idles.  Per query the arithmetic is the same as in a block of
- * rows, so the results are bit for bit those of the row blocks. */
+ * of the block idles.  Each query goes through the same arithmetic as in a
+ * block of rows (sq_cpu_attn_run keeps the queries of a block apart). */
 typedef struct {
     const sq_mat         *q, *k, *v;
     const sq_attn_params *p;

@@ -21,6 +21,36 @@ typedef struct
 
 static Fixture fx;
 
+/* A server on the tiny model (its vision tower too with `vision`), listening
+ * on a free local port; *url is its address without the trailing slash. */
+static SquintApiServer *
+serve_tiny (const SquintGeneratorOptions *g,
+            const SquintApiServerOptions *o,
+            gboolean                      vision,
+            char                        **url)
+{
+  const char *data = g_getenv ("SQ_TEST_DATA");
+  g_autofree char *text = g_build_filename (data, "tiny/models/qwen25vl-text-f16.gguf", NULL);
+  g_autofree char *mmproj = g_build_filename (data, "tiny/models/mmproj-qwen25vl-f16.gguf", NULL);
+  sq_model_params mp = sq_model_default_params ();
+  g_autoptr(GError) error = NULL;
+  sq_model *model = NULL;
+  sq_error err = { 0 };
+  SquintApiServer *srv;
+
+  mp.text_path = text;
+  mp.mmproj_path = vision ? mmproj : NULL;
+  mp.n_threads = 1;
+  if (sq_model_load (&mp, &model, &err) != SQ_OK)
+    g_error ("%s", err.msg);
+  srv = squint_api_server_new (squint_generator_new (model, g, &error), o);
+  g_assert_no_error (error);
+  g_assert_true (squint_api_server_listen (srv, "127.0.0.1", 0, &error));
+  *url = squint_api_server_get_url (srv);
+  (*url)[strlen (*url) - 1] = '\0';
+  return srv;
+}
+
 /* ---- a blocking client over the shared main loop ---- */
 
 typedef struct
@@ -274,21 +304,9 @@ test_api_key (void)
 {
   SquintApiServerOptions o = { .model_id = "tiny", .api_key = "s3cret" };
   SquintGeneratorOptions g = { .n_predict = 4, .max_waiting = 2 };
-  g_autoptr(GError) error = NULL;
-  sq_model_params mp = sq_model_default_params ();
-  g_autofree char *text = g_build_filename (g_getenv ("SQ_TEST_DATA"), "tiny/models/qwen25vl-text-f16.gguf", NULL);
-  sq_model *model = NULL;
-  sq_error err = { 0 };
-  SquintApiServer *keyed;
   g_autofree char *saved = fx.url;
+  SquintApiServer *keyed = serve_tiny (&g, &o, FALSE, &fx.url);
 
-  mp.text_path = text;
-  mp.n_threads = 1;
-  g_assert_cmpint (sq_model_load (&mp, &model, &err), ==, SQ_OK);
-  keyed = squint_api_server_new (squint_generator_new (model, &g, &error), &o);
-  g_assert_true (squint_api_server_listen (keyed, "127.0.0.1", 0, &error));
-  fx.url = squint_api_server_get_url (keyed);
-  fx.url[strlen (fx.url) - 1] = '\0';
   {
     g_autoptr(JsonObject) no = call ("POST", "/v1/chat/completions",
                                      "{\"messages\": [{\"role\": \"user\", \"content\": \"hi\"}]}", NULL, 401);
@@ -475,30 +493,16 @@ test_zoom_event (void)
                                .forced_reply = "<think>The text is too small.</think>\n<tool_call>\n"
                                                "{\"name\": \"resize_image\", \"arguments\": {\"action\": \"resize\"}}\n"
                                                "</tool_call>" };
-  g_autoptr(GError) error = NULL;
-  sq_model_params mp = sq_model_default_params ();
-  g_autofree char *text = g_build_filename (g_getenv ("SQ_TEST_DATA"), "tiny/models/qwen25vl-text-f16.gguf", NULL);
-  g_autofree char *mmproj = g_build_filename (g_getenv ("SQ_TEST_DATA"), "tiny/models/mmproj-qwen25vl-f16.gguf", NULL);
   g_autofree char *body = image_request ("\"stream\": true, \"max_tokens\": 8", NULL);
   g_autofree char *saved = fx.url;
   g_autofree char *all = NULL;
-  sq_model *model = NULL;
-  sq_error err = { 0 };
-  SquintApiServer *zooming;
+  SquintApiServer *zooming = serve_tiny (&g, &o, TRUE, &fx.url);
   g_auto(GStrv) events = NULL;
   int zooms = 0;
   gboolean usage_ok = FALSE;
   GString *content = g_string_new (NULL), *reasoning = g_string_new (NULL);
   Reply r;
 
-  mp.text_path = text;
-  mp.mmproj_path = mmproj;
-  mp.n_threads = 1;
-  g_assert_cmpint (sq_model_load (&mp, &model, &err), ==, SQ_OK);
-  zooming = squint_api_server_new (squint_generator_new (model, &g, &error), &o);
-  g_assert_true (squint_api_server_listen (zooming, "127.0.0.1", 0, &error));
-  fx.url = squint_api_server_get_url (zooming);
-  fx.url[strlen (fx.url) - 1] = '\0';
   start (&r, "POST", "/v1/chat/completions", body, NULL);
   wait_for (&r);
   g_assert_cmpuint (r.status, ==, 200);
@@ -557,13 +561,10 @@ main (int    argc,
       char **argv)
 {
   const char *data = g_getenv ("SQ_TEST_DATA");
-  g_autofree char *text = NULL, *mmproj = NULL, *png = NULL;
+  g_autofree char *png = NULL;
   g_autoptr(GError) error = NULL;
   SquintApiServerOptions so = { .model_id = "tiny", .max_body = MAX_BODY, .fetch_remote = TRUE };
   SquintGeneratorOptions go = { .n_ctx = 4096, .n_predict = 32, .max_waiting = 4 };
-  sq_model_params mp = sq_model_default_params ();
-  sq_model *model = NULL;
-  sq_error err = { 0 };
   gchar *contents;
   gsize len;
   int rc;
@@ -571,22 +572,11 @@ main (int    argc,
   g_test_init (&argc, &argv, NULL);
   if (data == NULL)
     g_error ("SQ_TEST_DATA is not set");
-  text = g_build_filename (data, "tiny/models/qwen25vl-text-f16.gguf", NULL);
-  mmproj = g_build_filename (data, "tiny/models/mmproj-qwen25vl-f16.gguf", NULL);
   png = g_build_filename (data, "tiny/images/img_224x168.png", NULL);
   g_assert_true (g_file_get_contents (png, &contents, &len, &error));
   fx.image = g_bytes_new_take (contents, len);
   fx.image_b64 = g_base64_encode ((const guchar *)contents, len);
-  mp.text_path = text;
-  mp.mmproj_path = mmproj;
-  mp.n_threads = 1;
-  if (sq_model_load (&mp, &model, &err) != SQ_OK)
-    g_error ("%s", err.msg);
-  fx.server = squint_api_server_new (squint_generator_new (model, &go, &error), &so);
-  g_assert_no_error (error);
-  g_assert_true (squint_api_server_listen (fx.server, "127.0.0.1", 0, &error));
-  fx.url = squint_api_server_get_url (fx.server);
-  fx.url[strlen (fx.url) - 1] = '\0';   /* no trailing slash */
+  fx.server = serve_tiny (&go, &so, TRUE, &fx.url);
   fx.session = soup_session_new_with_options ("max-conns", 64, "max-conns-per-host", 64, "timeout", 60, NULL);
 
   g_test_add_func ("/server/routes", test_routes);

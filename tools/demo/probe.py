@@ -23,7 +23,8 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 
 import train  # noqa: E402
 import world  # noqa: E402
-from model import Config, DemoVLM, pixels_of  # noqa: E402
+from export import load  # noqa: E402
+from model import pixels_of  # noqa: E402
 from vocab import Vocab  # noqa: E402
 
 
@@ -35,24 +36,17 @@ def main():
     ap.add_argument("--seed", type=int, default=4242)
     a = ap.parse_args()
     torch.set_num_threads(2)
-    ck = torch.load(a.ckpt)
-    m = DemoVLM(Config(**{**ck["config"], "sections": tuple(ck["config"]["sections"])}))
-    m.load_state_dict(ck["model"])
-    m.eval()
+    m, step = load(a.ckpt)
     pr = train.Prompts(Vocab())
     w = world.World(a.seed)
     S = [w.sample(i, kind=a.kind) for i in range(a.n)]
-    rotated = [dict(s, image=t["image"]) for s, t in zip(S, S[1:] + S[:1])]
+    for name, (own, other) in train.probe(m, pr, S).items():
+        print(f"{name:8} loss with own images {own:.4f}, with another's {other:.4f} (difference {other - own:+.4f})")
     with torch.no_grad():
-        for full in (False, True):
-            own = train.batch_loss(m, pr, S, full)[0].item()
-            other = train.batch_loss(m, pr, rotated, full)[0].item()
-            print(f"{'full   ' if full else 'adaptive'} loss with own images {own:.4f}, with another's {other:.4f} "
-                  f"(difference {other - own:+.4f})")
         e = m.vision(torch.stack([pixels_of(world.half_image(s["image"])) for s in S]))
         print(f"merger output: variation across images {(e.std(0).mean() / e.abs().mean()).item():.3f}, "
               f"norm {e.norm(dim=-1).mean().item():.2f} vs text embeddings {m.text.embd.norm(dim=-1).mean().item():.2f}")
-    print(f"checkpoint step {ck['step']}")
+    print(f"checkpoint step {step}")
 
 
 if __name__ == "__main__":

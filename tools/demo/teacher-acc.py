@@ -36,5 +36,6 @@ def main():
         right, decided, n = train.reply_accuracy(m, pr, [w.sample(i, kind=kind) for i in range(a.n)])
         print(f"step {step} kind {kind}: answer right {right}/{n}, zoom decision right {decided}/{n}")
 
+
 if __name__ == "__main__":
     main()
