@@ -139,7 +139,9 @@ def main():
         js = json.loads(r.stdout.strip().splitlines()[-1])
         eng = js.get("generated_ids", [])
         ids, logits = torch_answer(m, pr, s["image"], s["question"], a.policy, a.n_predict)
-        # the engine's id list: both passes; PyTorch stops each pass at <|im_end|>
+        # the engine's id list holds both passes' reply tokens without the
+        # control tokens that end them (<|im_end|>), as squint-cli reports them
+        ids = [t for t in ids if t not in (pr.im_end, pr.pad)]
         e = np.fromfile(lg, dtype="<f4")
         e = e[:logits.numel()] if e.size >= logits.numel() else e
         d = float(np.abs(e - logits.numpy()).max()) if e.size == logits.numel() else float("nan")
