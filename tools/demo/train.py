@@ -36,6 +36,7 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import aux as auxmod  # noqa: E402
 import world  # noqa: E402
 from model import Config, DemoVLM, Layout, embed_layout, n_params, pixels_of  # noqa: E402
 from vocab import Vocab  # noqa: E402
@@ -114,64 +115,6 @@ def limit_patch_embedding(model):
         w.mul_((PATCH_ROW_MAX / n).clamp(max=1.0))
 
 
-# ---- the auxiliary per-token targets (training only) ----
-#
-# A linear head on the merger output (what the decoder reads) predicts, for
-# every visual token, what its cell of the image holds: the colours and types
-# of the shapes over it, whether the label is there (and is small), and the
-# letters and digits of any text it can read there.  The decoder has to find
-# the token that answers a question; features that say plainly "red circle
-# here" or "text 29 here" are what it can find.  Not exported: the shipped
-# architecture is Qwen2.5-VL's, unchanged.
-
-AUX_COLOURS = list(world.COLORS)
-AUX_TYPES = list(world.SHAPES)
-AUX_CHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
-AUX_K = len(AUX_COLOURS) + len(AUX_TYPES) + 2 + len(AUX_CHARS)
-AUX_WEIGHT = 1.0
-
-
-def _overlap(box, cell):
-    x0, y0 = max(box[0], cell[0]), max(box[1], cell[1])
-    x1, y1 = min(box[2], cell[2]), min(box[3], cell[3])
-    return max(0, x1 - x0) * max(0, y1 - y0)
-
-
-def aux_targets(sample, grid):
-    """grid*grid x AUX_K multi-hot targets, raster order, for the image seen
-    as grid x grid merged tokens (4: the half-size pass, 8: the full image)."""
-    t = torch.zeros(grid * grid, AUX_K)
-    cs = world.SIZE / grid
-    nc, nt = len(AUX_COLOURS), len(AUX_TYPES)
-    for o in sample.get("objects", []):
-        b = o["box"]
-        area = max(1, (b[2] - b[0]) * (b[3] - b[1]))
-        for gy in range(grid):
-            for gx in range(grid):
-                cell = (gx * cs, gy * cs, (gx + 1) * cs, (gy + 1) * cs)
-                ov = _overlap(b, cell)
-                if ov < 0.25 * area and ov < 0.25 * cs * cs:
-                    continue
-                row = t[gy * grid + gx]
-                if o["what"] == "shape":
-                    row[AUX_COLOURS.index(o["colour"])] = 1
-                    row[nc + AUX_TYPES.index(o["type"])] = 1
-                    continue
-                if o["label"]:
-                    row[nc + nt] = 1
-                    row[nc + nt + 1] = float(o["small"])
-                if not o["small"] or grid == world.SIZE // 28:   # legible here
-                    for ch in o["text"].lower():
-                        if ch in AUX_CHARS:
-                            row[nc + nt + 2 + AUX_CHARS.index(ch)] = 1
-    return t
-
-
-def aux_loss(aux, embds, targets):
-    logits = aux(torch.cat(embds))
-    return AUX_WEIGHT * F.binary_cross_entropy_with_logits(logits, torch.cat(targets))
-
-
 def batch_loss(model, pr, samples, full_mode, aux=None):
     ids = pr.full_prefix if full_mode else pr.adaptive_prefix
     kvs, P = prefix_kv(model, ids)
@@ -209,7 +152,7 @@ def batch_loss(model, pr, samples, full_mode, aux=None):
     if aux is not None:
         keys = list(emb)
         grids = {"low": world.HALF // 28, "full": world.SIZE // 28}
-        loss = loss + aux_loss(aux, [emb[k] for k in keys], [aux_targets(samples[k[1]], grids[k[0]]) for k in keys])
+        loss = loss + auxmod.loss(aux, [emb[k] for k in keys], [auxmod.targets(samples[k[1]], grids[k[0]]) for k in keys])
     return loss, n
 
 
@@ -254,10 +197,21 @@ def unpack_opt(opt, packed):
     opt.load_state_dict({"state": st, "param_groups": packed["param_groups"]})
 
 
+def model_group_only(packed):
+    """A packed optimizer state without its auxiliary head's group (the
+    last one, when there are two)."""
+    groups = packed["param_groups"]
+    if len(groups) < 2:
+        return packed
+    drop = set(groups[-1]["params"])
+    return {"state": {k: v for k, v in packed["state"].items() if k not in drop}, "param_groups": groups[:-1]}
+
+
 def save(path, model, opt, step, args, aux=None):
     tmp = path + ".tmp"
     torch.save({"step": step, "config": model.c.to_dict(), "model": model.state_dict(), "opt": pack_opt(opt),
-                "args": vars(args), "aux": aux.state_dict() if aux is not None else None}, tmp)
+                "args": vars(args), "aux": aux.state_dict() if aux is not None else None,
+                "aux_version": auxmod.VERSION}, tmp)
     os.replace(tmp, path)
 
 
@@ -390,14 +344,16 @@ def main():
         model = DemoVLM(c)
         model.load_state_dict(ck["model"])
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd, betas=(0.9, 0.98))
-        aux = torch.nn.Linear(c.n_embd, AUX_K)
-        if ck.get("aux") is not None:
+        aux = auxmod.head(c.n_embd)
+        same_head = ck.get("aux") is not None and ck.get("aux_version") == auxmod.VERSION
+        if same_head:
             aux.load_state_dict(ck["aux"])
+        if same_head and len(ck["opt"]["param_groups"]) == 2:
             opt.add_param_group({"params": list(aux.parameters())})
             unpack_opt(opt, ck["opt"])
         else:
-            # a checkpoint from before the auxiliary head: its moments, then a fresh head
-            unpack_opt(opt, ck["opt"])
+            # an older head, or one vision-pretrain.py trained: the model's moments, fresh ones for the head
+            unpack_opt(opt, model_group_only(ck["opt"]))
             opt.add_param_group({"params": list(aux.parameters())})
         start = ck["step"]
         print(f"resumed from {a.ckpt} at step {start}", flush=True)
@@ -405,7 +361,7 @@ def main():
         torch.manual_seed(a.seed)
         model = DemoVLM(Config(rope_base=a.rope_base))
         opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=a.wd, betas=(0.9, 0.98))
-        aux = torch.nn.Linear(model.c.n_embd, AUX_K)
+        aux = auxmod.head(model.c.n_embd)
         opt.add_param_group({"params": list(aux.parameters())})
         if os.path.exists(log_path):
             os.remove(log_path)

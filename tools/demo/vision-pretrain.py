@@ -1,0 +1,112 @@
+"""vision-pretrain.py — trains the vision tower alone on the auxiliary targets.
+
+    /usr/bin/python3 tools/demo/vision-pretrain.py [--ckpt assets/demo-train/ckpt.pt] [--steps 600]
+
+Loads train.py's checkpoint, trains the vision tower (patch embedding,
+blocks, merger) and the auxiliary head (aux.py: per visual token, the colour
+and type of the shape there, which label text or title) on the half-size and
+the full image of every sample, with nothing of the decoder in the loop, and
+writes the tower and head back into the checkpoint (the decoder's weights,
+the step and the optimizer's moments for the decoder stay as they were).
+Without the decoder a sample costs a fraction of a train.py sample, so the
+tower sees many more images; train.py then goes on with --aux-from so that
+the features stay.  Its samples come from World(--seed), a stream neither
+training nor evaluation uses.  Logs to log.jsonl next to the checkpoint.
+"""
+import argparse
+import json
+import math
+import os
+import sys
+import time
+
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+
+import aux as auxmod  # noqa: E402
+import train  # noqa: E402
+import world  # noqa: E402
+from model import Config, DemoVLM, pixels_of  # noqa: E402
+
+GRIDS = {"low": world.HALF // 28, "full": world.SIZE // 28}
+
+
+def embed_both(model, samples):
+    """The tower's tokens for the half-size and the full image of each sample."""
+    low = model.vision(torch.stack([pixels_of(world.half_image(s["image"])) for s in samples]))
+    full = model.vision(torch.stack([pixels_of(s["image"]) for s in samples]))
+    embds = list(low) + list(full)
+    tgts = [auxmod.targets(s, GRIDS["low"]) for s in samples] + [auxmod.targets(s, GRIDS["full"]) for s in samples]
+    return embds, tgts
+
+
+def lr_at(step, a):
+    if step < a.warmup:
+        return a.lr * (step + 1) / a.warmup
+    p = min(1.0, (step - a.warmup) / max(1, a.steps - a.warmup))
+    return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", default=os.path.join(ROOT, "assets", "demo-train", "ckpt.pt"))
+    ap.add_argument("--steps", type=int, default=600)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--lr", type=float, default=1e-3)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--threads", type=int, default=2)
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    torch.manual_seed(a.seed)
+    ck = torch.load(a.ckpt)
+    c = Config(**{**ck["config"], "sections": tuple(ck["config"]["sections"])})
+    model = DemoVLM(c)
+    model.load_state_dict(ck["model"])
+    head = auxmod.head(c.n_embd)
+    if ck.get("aux") is not None and ck.get("aux_version") == auxmod.VERSION:
+        head.load_state_dict(ck["aux"])
+    params = list(model.vision.parameters()) + list(head.parameters())
+    opt = torch.optim.AdamW(params, lr=a.lr, weight_decay=0.01, betas=(0.9, 0.98))
+    log_path = os.path.join(os.path.dirname(a.ckpt), "log.jsonl")
+    w = world.World(a.seed)
+    held = [w.sample(10**7 + i) for i in range(32)]
+    t0 = time.time()
+    for step in range(a.steps):
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step, a)
+        samples = [w.sample(step * a.batch + b) for b in range(a.batch)]
+        embds, tgts = embed_both(model, samples)
+        loss = auxmod.loss(head, embds, tgts) + train.norm_penalty(model, embds)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        train.limit_patch_embedding(model)
+        if (step + 1) % 50 == 0 or step + 1 == a.steps:
+            with torch.no_grad():
+                he, ht = embed_both(model, held)
+                acc = auxmod.accuracy(head, he, ht)
+            rec = {"vision_pretrain_step": step + 1, "loss": round(loss.item(), 4),
+                   "samples_per_s": round(50 * a.batch / (time.time() - t0), 2),
+                   "held_out_cells_right": {k: f"{r}/{n}" for k, (r, n) in acc.items()}}
+            print(json.dumps(rec), flush=True)
+            with open(log_path, "a") as f:
+                f.write(json.dumps(rec) + "\n")
+            t0 = time.time()
+        if (step + 1) % 100 == 0 or step + 1 == a.steps:
+            ck["model"] = model.state_dict()
+            ck["aux"] = head.state_dict()
+            ck["aux_version"] = auxmod.VERSION
+            ck["opt"] = train.model_group_only(ck["opt"])
+            tmp = a.ckpt + ".tmp"
+            torch.save(ck, tmp)
+            os.replace(tmp, a.ckpt)
+    print(f"done: {a.steps} steps; tower and head written to {a.ckpt}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
