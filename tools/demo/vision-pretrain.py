@@ -17,6 +17,7 @@ import argparse
 import json
 import math
 import os
+import random
 import sys
 import time
 
@@ -43,6 +44,33 @@ def embed_both(model, samples):
     return embds, tgts
 
 
+CROP_FULL = 140    # px of the full image around the label: 5 x 5 tokens (the widest large label is ~120 px)
+CROP_HALF = 84     # px of the half-size image: 3 x 3 tokens
+
+
+def _origin(r, lo, hi, size, crop):
+    """A crop start in [0, size - crop] that keeps [lo, hi) inside when it fits."""
+    a, b = max(0, hi - crop), min(lo, size - crop)
+    return r.randint(a, b) if a <= b else max(0, min(lo, size - crop))
+
+
+def embed_crops(model, samples, r):
+    """The tower's tokens for a crop around each sample's label, from the full
+    image and from the half-size one: every crop holds text to read, at a
+    third of a whole sample's cost."""
+    full, half, tgts_f, tgts_h = [], [], [], []
+    for s in samples:
+        b = next(o["box"] for o in s["objects"] if o.get("label"))
+        ox, oy = (_origin(r, b[k], b[k + 2], world.SIZE, CROP_FULL) for k in (0, 1))
+        full.append(pixels_of(s["image"].crop((ox, oy, ox + CROP_FULL, oy + CROP_FULL))))
+        tgts_f.append(auxmod.targets(s, CROP_FULL // 28, (ox, oy), full=True))
+        hx, hy = (_origin(r, b[k] // 2, (b[k + 2] + 1) // 2, world.HALF, CROP_HALF) for k in (0, 1))
+        half.append(pixels_of(world.half_image(s["image"]).crop((hx, hy, hx + CROP_HALF, hy + CROP_HALF))))
+        tgts_h.append(auxmod.targets(s, CROP_HALF // 28, (2 * hx, 2 * hy), full=False))
+    embds = list(model.vision(torch.stack(full))) + list(model.vision(torch.stack(half)))
+    return embds, tgts_f + tgts_h
+
+
 def lr_at(step, a):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
@@ -59,6 +87,9 @@ def main():
     ap.add_argument("--warmup", type=int, default=20)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--crops", action="store_true", help="every other step, crops around the label (reading) instead of whole images")
+    ap.add_argument("--reinit-vision", action="store_true",
+                    help="start the tower afresh (seeded; the decoder's moments kept, the tower's dropped)")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(a.seed)
@@ -66,6 +97,13 @@ def main():
     c = Config(**{**ck["config"], "sections": tuple(ck["config"]["sections"])})
     model = DemoVLM(c)
     model.load_state_dict(ck["model"])
+    if a.reinit_vision:
+        own = {id(p) for p in model.vision.parameters()}
+        drop = {i for i, p in enumerate(model.parameters()) if id(p) in own}
+        ck["opt"] = train.model_group_only(ck["opt"])
+        ck["opt"]["state"] = {k: v for k, v in ck["opt"]["state"].items() if k not in drop}
+        model.vision = DemoVLM(c).vision   # DemoVLM's init (scaled residual projections)
+        ck["aux"] = None
     head = auxmod.head(c.n_embd)
     if ck.get("aux") is not None and ck.get("aux_version") == auxmod.VERSION:
         head.load_state_dict(ck["aux"])
@@ -79,7 +117,10 @@ def main():
         for g in opt.param_groups:
             g["lr"] = lr_at(step, a)
         samples = [w.sample(step * a.batch + b) for b in range(a.batch)]
-        embds, tgts = embed_both(model, samples)
+        if a.crops and step % 2 == 0:
+            embds, tgts = embed_crops(model, samples, random.Random(a.seed * 9973 + step))
+        else:
+            embds, tgts = embed_both(model, samples)
         loss = auxmod.loss(head, embds, tgts) + train.norm_penalty(model, embds)
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -91,7 +132,7 @@ def main():
                 he, ht = embed_both(model, held)
                 acc = auxmod.accuracy(head, he, ht)
             rec = {"vision_pretrain_step": step + 1, "loss": round(loss.item(), 4),
-                   "samples_per_s": round(50 * a.batch / (time.time() - t0), 2),
+                   "samples_per_s": round(50 * a.batch / (time.time() - t0), 2), "crops": a.crops,
                    "held_out_cells_right": {k: f"{r}/{n}" for k, (r, n) in acc.items()}}
             print(json.dumps(rec), flush=True)
             with open(log_path, "a") as f:
