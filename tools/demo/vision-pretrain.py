@@ -15,7 +15,6 @@ training nor evaluation uses.  Logs to log.jsonl next to the checkpoint.
 """
 import argparse
 import json
-import math
 import os
 import random
 import sys
@@ -99,13 +98,6 @@ def embed_reading(model, samples, r):
     return embds, tgts
 
 
-def lr_at(step, a):
-    if step < a.warmup:
-        return a.lr * (step + 1) / a.warmup
-    p = min(1.0, (step - a.warmup) / max(1, a.steps - a.warmup))
-    return a.lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * p)))
-
-
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--ckpt", default=os.path.join(ROOT, "assets", "demo-train", "ckpt.pt"))
@@ -146,7 +138,7 @@ def main():
     t0 = time.time()
     for step in range(a.steps):
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a)
+            g["lr"] = train.lr_at(step, a)   # warmup, then cosine to a tenth
         samples = [w.sample(step * a.batch + b) for b in range(a.batch)]
         r = random.Random(a.seed * 9973 + step)
         if a.mode == "reading":
