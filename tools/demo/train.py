@@ -326,7 +326,8 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--fresh", action="store_true", help="ignore an existing checkpoint")
     ap.add_argument("--aux-from", type=int, default=-1,
-                    help="add the auxiliary per-token loss from this step on (default: never; from step 0 it "
+                    help="add the auxiliary per-token loss from this step on (default: never; from step 0 the "
+                         "first (multi-hot) head "
                          "kept a fresh decoder from looking at all: own/other loss 0.1367/0.1367 at step 100, "
                          "0.0999/0.4240 without it)")
     ap.add_argument("--rope-base", type=float, default=Config.rope_base,
