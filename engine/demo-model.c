@@ -1,9 +1,10 @@
 /* demo-model.c — where the built-in demo model lives.
  *
- * Three places, in order: $SQUINT_DEMO_DIR (tests, packagers), the installed
- * data folder (SQUINT_DEMO_INSTALL_DIR, set by meson), and the source tree's
- * assets/ (SQUINT_DEMO_SOURCE_DIR) so that `tools/run-app.sh` works straight
- * from a build tree without installing. */
+ * $SQUINT_DEMO_DIR when it is set (tests, packagers: it alone, so that pointing
+ * it at a folder without the files means "no demo model"); otherwise the
+ * installed data folder (SQUINT_DEMO_INSTALL_DIR, set by meson), then the
+ * source tree's assets/ (SQUINT_DEMO_SOURCE_DIR) so that `tools/run-app.sh`
+ * works straight from a build tree without installing. */
 #include "squint.h"
 
 #include <stdio.h>
@@ -42,9 +43,11 @@ sq_demo_model_find(char *text, char *mmproj, size_t size, sq_error *err)
 {
     if (!text || !mmproj || size == 0)
         return sq_error_set(err, SQ_ERR_INVALID_ARG, "sq_demo_model_find: no room for the paths");
-    const char *dirs[] = { getenv("SQUINT_DEMO_DIR"), SQUINT_DEMO_INSTALL_DIR, SQUINT_DEMO_SOURCE_DIR };
+    const char *env = getenv("SQUINT_DEMO_DIR");
+    const char *dirs[] = { env, SQUINT_DEMO_INSTALL_DIR, SQUINT_DEMO_SOURCE_DIR };
+    size_t n_dirs = env && env[0] ? 1 : sizeof dirs / sizeof dirs[0];
     char tried[3 * 256] = "";
-    for (size_t i = 0; i < sizeof dirs / sizeof dirs[0]; i++) {
+    for (size_t i = 0; i < n_dirs; i++) {
         if (try_dir(dirs[i], text, mmproj, size))
             return SQ_OK;
         if (dirs[i] && dirs[i][0]) {

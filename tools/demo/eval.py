@@ -66,6 +66,27 @@ def summarize(rows):
     return out
 
 
+def topic(question):
+    """What a question asks about (world.py's question templates)."""
+    q = question.lower()
+    for key, name in (("title", "title"), ("how many", "count"), ("which shape", "which shape"),
+                      ("color", "colour"), ("number", "label number"), ("word", "label word")):
+        if key in q:
+            return name
+    return "other"
+
+
+def by_topic(rows):
+    """(topic, kind) -> [right, n], for the table under the main one."""
+    out = {}
+    for r in rows:
+        k = (topic(r["question"]), r["kind"])
+        cell = out.setdefault(k, [0, 0])
+        cell[0] += r["correct"]
+        cell[1] += 1
+    return out
+
+
 def pct(x):
     return "—" if x is None else f"{100 * x:.1f}%"
 
@@ -105,7 +126,8 @@ def main():
         def one(q, policy=policy):
             r = ask(a.cli, a.model, a.mmproj, os.path.join(tmp, q["image"]), q["question"], policy)
             vt = r["visual_tokens"]
-            return {"index": q["index"], "kind": q["kind"], "truth": q["answer"], "answer": r["answer"],
+            return {"index": q["index"], "kind": q["kind"], "question": q["question"], "truth": q["answer"],
+                    "answer": r["answer"],
                     "correct": normalize(r["answer"]) == normalize(q["answer"]), "zoomed": r["zoomed"],
                     "used": vt["used"], "baseline": vt["baseline"]}
 
@@ -115,6 +137,11 @@ def main():
         print(f"{policy}: {len(rows)} questions in {time.time() - t0:.0f} s", flush=True)
     shutil.rmtree(tmp, ignore_errors=True)
     print_table(results)
+    for policy in POLICIES:
+        if policy in results:
+            t = by_topic(results[policy]["rows"])
+            print(f"{policy}, by question: " + "; ".join(f"{name} ({kind}) {r}/{n}" for (name, kind), (r, n)
+                                                          in sorted(t.items(), key=lambda kv: (kv[0][1], kv[0][0]))))
     with open(a.out, "w") as f:
         json.dump(results, f, indent=1)
     print(f"wrote {a.out}")

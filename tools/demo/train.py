@@ -243,13 +243,15 @@ def stage_at(step):
     return stage
 
 
-def mix_at(step):
+def mix_at(step, a=None):
+    if a is not None and a.mix:
+        return a.mix
     return stage_at(step)[2]
 
 
 def batch_kinds(step, a):
     """The kinds of one step's samples: a pure function of (seed, step)."""
-    mix = mix_at(step if a.curriculum else 10**9)
+    mix = mix_at(step if a.curriculum else 10**9, a)
     r = random.Random(a.seed * 104729 + step)
     return r.choices(list(mix), weights=list(mix.values()), k=a.batch)
 
@@ -300,6 +302,16 @@ def train_acc(model, pr, w, kind, n=24):
     return f"{right}/{n}"
 
 
+def parse_mix(text):
+    mix = {}
+    for part in text.split(","):
+        k, _, w = part.partition("=")
+        if k not in ("o", "oc", "a", "b", "c") or not w:
+            raise argparse.ArgumentTypeError(f"bad mix entry {part!r} (want kind=weight, kinds o oc a b c)")
+        mix[k] = float(w)
+    return mix
+
+
 def lr_at(step, a):
     if step < a.warmup:
         return a.lr * (step + 1) / a.warmup
@@ -315,10 +327,17 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--lr", type=float, default=1.5e-3)
     ap.add_argument("--warmup", type=int, default=200)
+    ap.add_argument("--rewarm", type=int, default=0,
+                    help="ramp the lr up again over this many steps of this sitting (a resumed run whose tower "
+                         "vision-pretrain.py replaced has no Adam moments for it: full-lr first steps move "
+                         "every weight by ~lr)")
     ap.add_argument("--wd", type=float, default=0.01)
     ap.add_argument("--full-frac", type=float, default=0.2, help="without --no-curriculum: the stage's")
     ap.add_argument("--no-curriculum", dest="curriculum", action="store_false",
                     help="the last stage's mix from the first step")
+    ap.add_argument("--mix", type=parse_mix, default=None,
+                    help="kinds and weights for this sitting instead of the curriculum's, e.g. o=0.5,a=0.5 "
+                         "(with --full-frac): a decoder that stopped looking relearns it on one shape")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--save-every", type=int, default=100)
     ap.add_argument("--log-every", type=int, default=10)
@@ -374,9 +393,10 @@ def main():
     step = start
     end = a.steps if not a.stop_after else min(a.steps, start + a.stop_after)
     while step < end:
+        ramp = min(1.0, (step - start + 1) / a.rewarm) if a.rewarm > 0 else 1.0
         for g in opt.param_groups:
-            g["lr"] = lr_at(step, a)
-        full_frac = stage_at(step)[1] if a.curriculum else a.full_frac
+            g["lr"] = lr_at(step, a) * ramp
+        full_frac = stage_at(step)[1] if a.curriculum and not a.mix else a.full_frac
         full_mode = random.Random(a.seed * 7777 + step).random() < full_frac
         kinds = batch_kinds(step, a)
         samples = [w.sample(step * a.batch + b, kind=k) for b, k in enumerate(kinds)]
@@ -400,7 +420,7 @@ def main():
                 f.write(json.dumps(rec) + "\n")
             t0, seen, acc_loss, acc_n = time.time(), 0, 0.0, 0
         if step % a.probe_every == 0:
-            mix = mix_at(step - 1)
+            mix = mix_at(step - 1, a)
             vr = random.Random(99)
             val = [pw.sample(i, kind=vr.choices(list(mix), weights=list(mix.values()))[0]) for i in range(32)]
             rec = {"step": step, "probe_own_other": probe(model, pr, val)}
