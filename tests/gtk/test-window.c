@@ -288,6 +288,63 @@ test_no_model (void)
   run_app (no_model_body);
 }
 
+/* The source tree's built-in demo model (assets/), and its samples. */
+static char *
+demo_path (const char *name)
+{
+  return g_build_filename (g_getenv ("SQ_TEST_DATA"), "..", "..", "assets", name, NULL);
+}
+
+static char *
+demo_sample_text (const char *name)
+{
+  g_autofree char *path = demo_path (name);
+  g_autoptr(GError) error = NULL;
+  char *text = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return g_strstrip (text);
+}
+
+/* No model configured: the app loads the demo model, and the zoom sample's
+ * question is answered after zooming in, right. */
+static void
+demo_model_body (SquintApplication *app,
+                 SquintWindow      *window)
+{
+  g_autofree char *png = demo_path ("samples/zoom.png");
+  g_autofree char *question = demo_sample_text ("samples/zoom.txt");
+  g_autofree char *answer = demo_sample_text ("samples/zoom.answer");
+  SquintMessage *reply;
+
+  wait_ready (app);
+  g_assert_cmpstr (squint_window_get_visible_page (window), ==, "empty");
+  drop_path (window, png);
+  WAIT_UNTIL (n_attachments (window) == 1 && squint_window_get_n_loading (window) == 0);
+  reply = send (window, question, NULL);
+  WAIT_UNTIL (is_finished (reply));
+  g_test_message ("demo model: %s -> %s (state %d, error %s)", question, squint_message_get_text (reply),
+                  squint_message_get_state (reply), squint_message_get_error (reply));
+  g_assert_cmpint (squint_message_get_state (reply), ==, SQUINT_MESSAGE_DONE);
+  g_assert_cmpint (squint_message_get_zoom_state (reply), ==, SQUINT_ZOOM_ZOOMED);
+  g_assert_cmpstr (squint_message_get_answer (reply), ==, answer);
+  WAIT_UNTIL (!squint_composer_get_busy (squint_window_get_composer (window)));
+}
+
+static void
+test_demo_model (void)
+{
+  g_autofree char *assets = demo_path (NULL);
+  g_autoptr(GSettings) settings = g_settings_new (APP_SCHEMA);
+
+  g_setenv ("SQUINT_DEMO_DIR", assets, TRUE);
+  configure (FALSE);   /* greedy, as the sample was chosen */
+  g_settings_set_int (settings, "max-tokens", 256);   /* both passes' replies */
+  run_app (demo_model_body);
+  g_setenv ("SQUINT_DEMO_DIR", "/nonexistent-squint-demo", TRUE);
+}
+
 static void
 ask_zoom_body (SquintApplication *app,
                SquintWindow      *window)
@@ -830,6 +887,7 @@ main (int   argc,
   test_init_app (&argc, &argv);
 
   g_test_add_func ("/squint/window/no-model", test_no_model);
+  g_test_add_func ("/squint/window/demo-model", test_demo_model);
   g_test_add_func ("/squint/window/ask-zoom", test_ask_zoom);
   g_test_add_func ("/squint/window/stop-regenerate", test_stop_regenerate);
   g_test_add_func ("/squint/window/pdf", test_pdf);
