@@ -10,12 +10,19 @@
 #include "squint.h"
 #include "tap.h"
 
+/* dir/name into buf */
+static const char *
+path_in(char *buf, size_t size, const char *dir, const char *name)
+{
+    snprintf(buf, size, "%s/%s", dir, name);
+    return buf;
+}
+
 static int
 touch(const char *dir, const char *name)
 {
     char path[1024];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "wb");
+    FILE *f = fopen(path_in(path, sizeof path, dir, name), "wb");
     if (!f)
         return 0;
     fputs("GGUF", f);
@@ -44,18 +51,14 @@ main(void)
 
     touch(dir, SQ_DEMO_MMPROJ_FILE);
     ok(sq_demo_model_find(text, mmproj, sizeof text, &err) == SQ_OK, "both files: found");
-    snprintf(want, sizeof want, "%s/%s", dir, SQ_DEMO_TEXT_FILE);
-    ok(strcmp(text, want) == 0, "text path %s", text);
-    snprintf(want, sizeof want, "%s/%s", dir, SQ_DEMO_MMPROJ_FILE);
-    ok(strcmp(mmproj, want) == 0, "mmproj path %s", mmproj);
+    ok(strcmp(text, path_in(want, sizeof want, dir, SQ_DEMO_TEXT_FILE)) == 0, "text path %s", text);
+    ok(strcmp(mmproj, path_in(want, sizeof want, dir, SQ_DEMO_MMPROJ_FILE)) == 0, "mmproj path %s", mmproj);
 
     ok(sq_demo_model_find(text, mmproj, 8, &err) != SQ_OK, "buffers too small for the paths: an error");
     ok(sq_demo_model_find(NULL, mmproj, sizeof mmproj, &err) == SQ_ERR_INVALID_ARG, "no buffer: invalid argument");
 
-    snprintf(want, sizeof want, "%s/%s", dir, SQ_DEMO_TEXT_FILE);
-    unlink(want);
-    snprintf(want, sizeof want, "%s/%s", dir, SQ_DEMO_MMPROJ_FILE);
-    unlink(want);
+    unlink(path_in(want, sizeof want, dir, SQ_DEMO_TEXT_FILE));
+    unlink(path_in(want, sizeof want, dir, SQ_DEMO_MMPROJ_FILE));
     rmdir(dir);
     return tap_done();
 }

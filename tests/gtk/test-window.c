@@ -288,6 +288,10 @@ test_no_model (void)
   run_app (no_model_body);
 }
 
+/* SQUINT_DEMO_DIR for "no built-in demo model" (the source tree's assets/
+ * holds one, and sq_demo_model_find looks only here when it is set). */
+#define NO_DEMO_DIR "/nonexistent-squint-demo"
+
 /* The source tree's built-in demo model (assets/), and its samples. */
 static char *
 demo_path (const char *name)
@@ -342,7 +346,7 @@ test_demo_model (void)
   configure (FALSE);   /* greedy, as the sample was chosen */
   g_settings_set_int (settings, "max-tokens", 256);   /* both passes' replies */
   run_app (demo_model_body);
-  g_setenv ("SQUINT_DEMO_DIR", "/nonexistent-squint-demo", TRUE);
+  g_setenv ("SQUINT_DEMO_DIR", NO_DEMO_DIR, TRUE);
 }
 
 static void
@@ -881,9 +885,8 @@ main (int   argc,
   /* The user's folders in a temporary one; each test empties the app's data
    * folder first. */
   root = test_isolate_user_dirs ("squint-test-window-XXXXXX");
-  /* No built-in demo model (the source tree's assets/ holds one): with no
-   * model configured these tests expect the "no model" page. */
-  g_setenv ("SQUINT_DEMO_DIR", "/nonexistent-squint-demo", TRUE);
+  /* with no model configured, these tests expect the "no model" page */
+  g_setenv ("SQUINT_DEMO_DIR", NO_DEMO_DIR, TRUE);
   test_init_app (&argc, &argv);
 
   g_test_add_func ("/squint/window/no-model", test_no_model);
