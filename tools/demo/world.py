@@ -13,6 +13,8 @@ Question kinds (sample["kind"]):
   c  the label in LARGE text: the same question as b, answered directly;
   o  (training only, the curriculum's first stages) one big shape alone,
      its colour or its shape asked ("oc": its colour only).
+  at, aw, an  (training only) kind a with its question fixed: the title,
+     which shape has a colour, how many shapes (the sample's kind is "a").
 
 Replies follow the VisionThink protocol (visionthink-protocol.md).  The
 protocol texts are read from engine/prompts/*.txt, byte for byte what the
@@ -60,6 +62,9 @@ SHAPES = ["circle", "square", "triangle"]
 # Twelve label words (thirty at first: none was read after 1300 steps, when
 # each word was one label in sixty).
 WORDS = ["apple", "river", "stone", "cloud", "tiger", "house", "light", "table", "music", "paper", "water", "plant"]
+# training-only kinds that fix kind a's question (the decoder got titles
+# right 4/20 when they were ~5 % of its samples)
+FOCUS = {"at": "title", "aw": "which", "an": "count"}
 TITLES = ["Home", "News", "Shop", "Mail", "Maps", "Docs", "Help", "Games", "Notes", "Photos", "Music", "Store"]
 BACKGROUNDS = [(250, 250, 250), (240, 240, 235), (230, 236, 244), (245, 238, 225), (236, 244, 236)]
 
@@ -146,6 +151,9 @@ class World:
         if kind is None:
             kinds = list(self.kind_weights)
             kind = r.choices(kinds, weights=[self.kind_weights[k] for k in kinds])[0]
+        focus = FOCUS.get(kind)
+        if focus:
+            kind = "a"
         bg = r.choice(BACKGROUNDS)
         img = Image.new("RGB", (SIZE, SIZE), bg)
         d = ImageDraw.Draw(img)
@@ -153,7 +161,7 @@ class World:
         objects = []   # what is where: train.py's auxiliary per-token targets
 
         # title bar
-        has_title = r.random() < 0.6
+        has_title = r.random() < 0.6 or focus == "title"
         title = r.choice(TITLES)
         top = 0
         if has_title:
@@ -210,7 +218,7 @@ class World:
 
         # the question
         if kind == "a":
-            question, answer, think = self._low_question(r, shapes, has_title, title)
+            question, answer, think = self._low_question(r, shapes, has_title, title, focus)
             replies = [f"<think>{think}</think><answer>{answer}</answer>"]
             full_reply = replies[0]
             zoom = False
@@ -252,13 +260,13 @@ class World:
                 "replies": [reply], "full_reply": reply, "zoom": False, "small_label": False, "label": "",
                 "objects": objects}
 
-    def _low_question(self, r, shapes, has_title, title):
+    def _low_question(self, r, shapes, has_title, title, focus=None):
         # No left/right questions: the decoder sees a visual token's column
         # only through M-RoPE's w pairs, the lowest frequencies of a 32-wide
         # head at base 1e6 (under 2e-4 rad per column), and the toy model
         # stayed at chance on them (teacher-forced 5/11 right at step 1000).
         options = (["color", "which", "count"] if shapes else ["count"]) + (["title"] if has_title else [])
-        q = r.choice(options)
+        q = focus if focus in options else r.choice(options)
         if q == "title":
             return "What is the title of the page?", title, f"The title at the top says {title}."
         if q == "count":
