@@ -306,8 +306,9 @@ def parse_mix(text):
     mix = {}
     for part in text.split(","):
         k, _, w = part.partition("=")
-        if k not in ("o", "oc", "a", "at", "aw", "an", "b", "c") or not w:
-            raise argparse.ArgumentTypeError(f"bad mix entry {part!r} (want kind=weight, kinds o oc a at aw an b c)")
+        kinds = ("o", "oc", "a", "b", "c", *world.FOCUS)
+        if k not in kinds or not w:
+            raise argparse.ArgumentTypeError(f"bad mix entry {part!r} (want kind=weight, kinds {' '.join(kinds)})")
         mix[k] = float(w)
     return mix
 
